@@ -1,0 +1,248 @@
+//! Static metadata the generator emits for every action, type and event of a spec.
+//!
+//! The tables let code that is the same for every action (dynamic calls, the fake server, the
+//! callback decoder) work from the spec alone: which fields a body has, their types, which are
+//! required, which the client fills, and which rules they must satisfy.
+
+/// How an action is signed (reference §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Signing {
+    /// `pay_sig` only: HMAC-SHA256 of `path & body` with the AppKey.
+    Pay,
+    /// `pay_sig` plus the user `signature`: HMAC-SHA256 of the body with the session key.
+    PayUser,
+}
+
+impl Signing {
+    /// The spelling used in the spec and by `xpay spec list`: `pay` or `pay+user`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Signing::Pay => "pay",
+            Signing::PayUser => "pay+user",
+        }
+    }
+}
+
+/// When a failed call may be sent again (reference §5a).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Retry {
+    /// Idempotent: retried on transport errors and errcode -1.
+    Safe,
+    /// Moves money; WeChat deduplicates by an id, so it is retried only with the very same body.
+    SameId,
+    /// Never retried (batch task starts).
+    Never,
+}
+
+impl Retry {
+    /// The spelling used in the spec: `safe`, `same-id` or `never`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Retry::Safe => "safe",
+            Retry::SameId => "same-id",
+            Retry::Never => "never",
+        }
+    }
+}
+
+/// Where the client takes a value from when the caller leaves a field unset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fill {
+    /// The client's [`Env`](crate::Env).
+    Env,
+    /// The client's offer id.
+    OfferId,
+}
+
+/// The shape of a value, as far as the wire and the checks need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeMeta {
+    /// A JSON string.
+    String,
+    /// A JSON integer.
+    Int,
+    /// A JSON boolean.
+    Bool,
+    /// `0` or `1`: production or sandbox.
+    Env,
+    /// An enum carried as an integer.
+    IntEnum(&'static str),
+    /// An enum carried as a string.
+    StrEnum(&'static str),
+    /// A JSON object with these fields, named by its type name.
+    Object(&'static str, &'static [FieldMeta]),
+    /// A JSON array of this type.
+    List(&'static TypeMeta),
+    /// A JSON string holding this type serialized as JSON.
+    Json(&'static TypeMeta),
+}
+
+impl TypeMeta {
+    /// Whether the wire value is a JSON number (integers, env and integer enums).
+    pub const fn is_number(&self) -> bool {
+        matches!(self, TypeMeta::Int | TypeMeta::Env | TypeMeta::IntEnum(_))
+    }
+}
+
+/// Checks on a field's value, applied before a request leaves the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Rules {
+    /// Minimum length in characters.
+    pub min_len: Option<u32>,
+    /// Maximum length in characters.
+    pub max_len: Option<u32>,
+    /// Allowed characters, as a character-class body (`A-Za-z0-9_-`).
+    pub charset: Option<&'static str>,
+    /// Characters the value must not start with.
+    pub no_leading: Option<&'static str>,
+    /// Minimum numeric value.
+    pub min: Option<i64>,
+    /// Maximum numeric value.
+    pub max: Option<i64>,
+}
+
+impl Rules {
+    /// No rules at all.
+    pub const NONE: Rules = Rules {
+        min_len: None,
+        max_len: None,
+        charset: None,
+        no_leading: None,
+        min: None,
+        max: None,
+    };
+
+    /// Whether any rule is set.
+    pub const fn is_empty(&self) -> bool {
+        self.min_len.is_none()
+            && self.max_len.is_none()
+            && self.charset.is_none()
+            && self.no_leading.is_none()
+            && self.min.is_none()
+            && self.max.is_none()
+    }
+}
+
+/// One field of a request, response, object or event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldMeta {
+    /// The wire name, exactly as WeChat spells it.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: &'static TypeMeta,
+    /// Whether the caller must give it.
+    pub required: bool,
+    /// Where the client fills it from when unset.
+    pub fill: Option<Fill>,
+    /// A literal sent when the caller leaves it unset.
+    pub default: Option<&'static str>,
+    /// Checks on its value.
+    pub rules: Rules,
+    /// The spec's doc line.
+    pub doc: &'static str,
+}
+
+impl FieldMeta {
+    /// Whether the field is always present on the wire once the client has filled it.
+    pub const fn always_sent(&self) -> bool {
+        self.required || self.fill.is_some() || self.default.is_some()
+    }
+}
+
+/// Everything the spec says about one action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionMeta {
+    /// The action name, equal to the path's last segment (`bind_transfer_accout` included).
+    pub name: &'static str,
+    /// The yansongda/pay name, if any.
+    pub alias: Option<&'static str>,
+    /// The URL path with its leading slash, as signed.
+    pub path: &'static str,
+    /// How it is signed.
+    pub signing: Signing,
+    /// When it may be retried.
+    pub retry: Retry,
+    /// With [`Retry::SameId`], the field WeChat deduplicates by.
+    pub idempotency_key: Option<&'static str>,
+    /// The spec's doc line.
+    pub doc: &'static str,
+    /// The request body's fields, in wire order.
+    pub request: &'static [FieldMeta],
+    /// Groups of request fields of which exactly one must be set.
+    pub one_of: &'static [&'static [&'static str]],
+    /// The response's fields besides errcode/errmsg.
+    pub response: &'static [FieldMeta],
+}
+
+impl ActionMeta {
+    /// The request's `env` field, when it is filled from the client's env.
+    pub fn env_field(&self) -> Option<&'static FieldMeta> {
+        self.request
+            .iter()
+            .find(|f| f.name == "env" && f.fill == Some(Fill::Env))
+    }
+
+    /// Whether the action needs the user's session key.
+    pub const fn needs_session_key(&self) -> bool {
+        matches!(self.signing, Signing::PayUser)
+    }
+}
+
+/// Everything the spec says about one push event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventMeta {
+    /// The `Event` value WeChat sends.
+    pub name: &'static str,
+    /// The spec's doc line.
+    pub doc: &'static str,
+    /// The field that identifies the push across retries.
+    pub dedup_key: Option<&'static str>,
+    /// Whether the handler must compose the reply itself.
+    pub custom_reply: bool,
+    /// The event's own fields (the envelope's are in the envelope table).
+    pub fields: &'static [FieldMeta],
+}
+
+/// One row of the errcode table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorMeta {
+    /// WeChat's errcode.
+    pub code: i64,
+    /// A snake_case name.
+    pub name: &'static str,
+    /// What it means, `中文 — English`.
+    pub message: &'static str,
+}
+
+/// A whole spec's tables.
+#[derive(Debug, Clone, Copy)]
+pub struct SpecMeta {
+    /// Every action.
+    pub actions: &'static [&'static ActionMeta],
+    /// The fields every push carries.
+    pub envelope: &'static [FieldMeta],
+    /// Every event.
+    pub events: &'static [&'static EventMeta],
+    /// The errcode table.
+    pub errors: &'static [ErrorMeta],
+}
+
+impl SpecMeta {
+    /// Finds an action by name or alias.
+    pub fn action(&self, name_or_alias: &str) -> Option<&'static ActionMeta> {
+        self.actions
+            .iter()
+            .copied()
+            .find(|a| a.name == name_or_alias || a.alias == Some(name_or_alias))
+    }
+
+    /// Finds an event by its `Event` value.
+    pub fn event(&self, name: &str) -> Option<&'static EventMeta> {
+        self.events.iter().copied().find(|e| e.name == name)
+    }
+
+    /// Finds an errcode's row.
+    pub fn error(&self, code: i64) -> Option<&'static ErrorMeta> {
+        self.errors.iter().find(|e| e.code == code)
+    }
+}

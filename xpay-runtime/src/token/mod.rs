@@ -1,0 +1,1 @@
+//! Access tokens: fetched, cached, shared and refreshed ahead of expiry.
