@@ -1,0 +1,785 @@
+//! Stage 2: check. Turns the raw parse into a [`Spec`](crate::model::Spec), enforcing every
+//! rule of the schema (`spec/README.md`) and collecting every violation, each located at the
+//! line and column it concerns.
+
+use crate::diag::{Diagnostics, Pos};
+use crate::model::*;
+use crate::names::{is_keyword, is_pascal_ident, is_snake_ident, pascal, snake};
+use crate::parse::{Ordered, RawField, RawSpec, RawType, Scalar, pos};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Names the generator emits itself; a type from `types:` may not take them.
+const RESERVED_TYPES: &[&str] = &[
+    "Event",
+    "Envelope",
+    "Push",
+    "PaymentOrder",
+    "PaymentMode",
+    "Action",
+    "Client",
+    "Env",
+    "JsonString",
+    "SessionKey",
+];
+
+/// Where a list of fields sits, which decides what its fields may say.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Request,
+    Response,
+    Object,
+    Payment,
+    Event,
+}
+
+struct Checker<'a> {
+    diags: Diagnostics,
+    type_names: BTreeMap<String, Pos>,
+    raw_types: HashMap<String, &'a RawType>,
+}
+
+/// Checks a parsed spec, collecting every error.
+pub fn check(file: &str, source: &str, raw: RawSpec) -> Result<Spec, Diagnostics> {
+    let mut c = Checker {
+        diags: Diagnostics::new(file, source),
+        type_names: BTreeMap::new(),
+        raw_types: HashMap::new(),
+    };
+    if raw.version.value != 1 {
+        c.err(
+            pos(&raw.version),
+            format!("unsupported spec version {} (only 1 exists)", raw.version.value),
+        );
+    }
+    for (name, t) in &raw.types.0 {
+        if !is_pascal_ident(&name.value) {
+            c.err(pos(name), format!("type name `{}` must be PascalCase", name.value));
+        }
+        if RESERVED_TYPES.contains(&name.value.as_str()) {
+            c.err(
+                pos(name),
+                format!("type name `{}` is reserved for generated code", name.value),
+            );
+        }
+        if c.type_names.insert(name.value.clone(), pos(name)).is_some() {
+            c.err(pos(name), format!("duplicate type `{}`", name.value));
+        }
+        c.raw_types.insert(name.value.clone(), t);
+    }
+    let types = raw
+        .types
+        .0
+        .iter()
+        .map(|(name, t)| c.type_def(name.value.clone(), pos(name), t))
+        .collect::<Vec<_>>();
+    let actions = c.actions(&raw);
+    let payment = raw.payment.as_ref().map(|p| c.payment(p));
+    let envelope = c.fields(&raw.envelope, Place::Event, &[]);
+    let events = c.events(&raw);
+    let errors = c.errors(&raw);
+    let spec = Spec {
+        version: raw.version.value,
+        base_url: raw
+            .base_url
+            .as_ref()
+            .map(|u| u.value.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| "https://api.weixin.qq.com".into()),
+        types,
+        actions,
+        payment,
+        envelope,
+        events,
+        errors,
+    };
+    c.generated_names(&spec);
+    c.reachability(&raw, &spec);
+    c.cycles(&spec);
+    if c.diags.is_empty() {
+        Ok(spec)
+    } else {
+        c.diags.items.sort_by_key(|d| d.pos);
+        Err(c.diags)
+    }
+}
+
+impl<'a> Checker<'a> {
+    fn err(&mut self, pos: Pos, message: impl Into<String>) {
+        self.diags.push(pos, message);
+    }
+
+    fn type_def(&mut self, name: String, at: Pos, t: &RawType) -> TypeDef {
+        let doc = t.doc.clone().unwrap_or_default();
+        let kind = match (&t.fields, &t.repr, &t.values) {
+            (Some(fields), None, None) => TypeKind::Object {
+                fields: self.fields(&fields.value, Place::Object, &[]),
+            },
+            (None, Some(repr), Some(values)) => {
+                let repr_v = match repr.value.as_str() {
+                    "int" => Repr::Int,
+                    "string" => Repr::String,
+                    other => {
+                        self.err(
+                            pos(repr),
+                            format!("enum `{name}`: `enum: {other}` must be `int` or `string`"),
+                        );
+                        Repr::String
+                    }
+                };
+                let mut seen_values = BTreeSet::new();
+                let mut seen_names = BTreeSet::new();
+                let mut out = Vec::new();
+                if values.is_empty() {
+                    self.err(at, format!("enum `{name}` has no values"));
+                }
+                for v in values {
+                    let text = match (&v.value.value, repr_v) {
+                        (Scalar::Int(i), Repr::Int) => i.to_string(),
+                        (Scalar::Str(s), Repr::String) => s.clone(),
+                        (Scalar::Str(s), Repr::Int) => {
+                            self.err(
+                                pos(&v.value),
+                                format!("enum `{name}` is `int` but value {s:?} is a string"),
+                            );
+                            s.clone()
+                        }
+                        (Scalar::Int(i), Repr::String) => {
+                            self.err(
+                                pos(&v.value),
+                                format!(
+                                    "enum `{name}` is `string` but value {i} is a number; quote it: \"{i}\""
+                                ),
+                            );
+                            i.to_string()
+                        }
+                    };
+                    if !seen_values.insert(text.clone()) {
+                        self.err(
+                            pos(&v.value),
+                            format!("enum `{name}`: duplicate value {text}"),
+                        );
+                    }
+                    let vname = v.name.value.clone();
+                    if !is_pascal_ident(&vname) {
+                        self.err(
+                            pos(&v.name),
+                            format!("enum `{name}`: variant `{vname}` must be PascalCase"),
+                        );
+                    } else if vname == "Unknown" {
+                        self.err(
+                            pos(&v.name),
+                            format!("enum `{name}`: `Unknown` is reserved for values the spec does not list"),
+                        );
+                    }
+                    if !seen_names.insert(vname.clone()) {
+                        self.err(pos(&v.name), format!("enum `{name}`: duplicate variant `{vname}`"));
+                    }
+                    out.push(EnumValue {
+                        value: text,
+                        name: vname,
+                        doc: v.doc.clone().unwrap_or_default(),
+                    });
+                }
+                TypeKind::Enum {
+                    repr: repr_v,
+                    values: out,
+                }
+            }
+            _ => {
+                self.err(
+                    at,
+                    format!(
+                        "type `{name}` must have either `fields:` (an object) or `enum:` and `values:` (an enum)"
+                    ),
+                );
+                TypeKind::Object { fields: Vec::new() }
+            }
+        };
+        TypeDef { name, doc, kind }
+    }
+
+    fn ty(&mut self, expr: &serde_saphyr::Spanned<String>) -> Ty {
+        match self.parse_ty(expr.value.trim()) {
+            Ok(t) => t,
+            Err(msg) => {
+                self.err(pos(expr), msg);
+                Ty::String
+            }
+        }
+    }
+
+    fn parse_ty(&self, s: &str) -> Result<Ty, String> {
+        if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            return Ok(Ty::List(Box::new(self.parse_ty(inner.trim())?)));
+        }
+        if let Some(inner) = s.strip_prefix("json<").and_then(|r| r.strip_suffix('>')) {
+            return Ok(Ty::Json(Box::new(self.parse_ty(inner.trim())?)));
+        }
+        Ok(match s {
+            "string" => Ty::String,
+            "i32" => Ty::I32,
+            "i64" => Ty::I64,
+            "u32" => Ty::U32,
+            "u64" => Ty::U64,
+            "bool" => Ty::Bool,
+            "env" => Ty::Env,
+            name if self.type_names.contains_key(name) => Ty::Named(name.to_string()),
+            other => {
+                return Err(format!(
+                    "unknown type `{other}` (expected string, i32, i64, u32, u64, bool, env, a type from `types:`, [T] or json<T>)"
+                ));
+            }
+        })
+    }
+
+    fn is_string_like(&self, ty: &Ty) -> bool {
+        match ty {
+            Ty::String => true,
+            Ty::Named(n) => self
+                .raw_types
+                .get(n)
+                .is_some_and(|t| t.repr.as_ref().is_some_and(|r| r.value == "string")),
+            _ => false,
+        }
+    }
+
+    fn fields(&mut self, raw: &Ordered<RawField>, place: Place, modes: &[String]) -> Vec<Field> {
+        let mut out: Vec<Field> = Vec::new();
+        let mut rust_names: BTreeMap<String, ()> = BTreeMap::new();
+        for (key, f) in &raw.0 {
+            let wire = key.value.clone();
+            let at = pos(key);
+            if out.iter().any(|o| o.wire == wire) {
+                self.err(at, format!("duplicate field `{wire}`"));
+            }
+            let ty = self.ty(&f.ty);
+            let rust = match &f.rust_name {
+                Some(r) => {
+                    if !is_snake_ident(&r.value) {
+                        self.err(pos(r), format!("rust_name `{}` must be a snake_case identifier", r.value));
+                    }
+                    r.value.clone()
+                }
+                None => {
+                    let s = snake(&wire);
+                    if !is_snake_ident(&s) {
+                        self.err(
+                            at,
+                            format!("field `{wire}` has no valid Rust name; add `rust_name:`"),
+                        );
+                    }
+                    s
+                }
+            };
+            if rust_names.insert(rust.clone(), ()).is_some() {
+                self.err(at, format!("field `{wire}`: Rust name `{rust}` is used twice; add `rust_name:`"));
+            }
+            let required = f.required.as_ref().is_some_and(|r| r.value);
+            let fill = f.fill.as_ref().and_then(|fl| match fl.value.as_str() {
+                "env" => {
+                    if ty != Ty::Env {
+                        self.err(pos(fl), format!("field `{wire}`: `fill: env` needs `type: env`"));
+                    }
+                    Some(Fill::Env)
+                }
+                "offer_id" => {
+                    if ty != Ty::String {
+                        self.err(pos(fl), format!("field `{wire}`: `fill: offer_id` needs `type: string`"));
+                    }
+                    Some(Fill::OfferId)
+                }
+                other => {
+                    self.err(pos(fl), format!("field `{wire}`: unknown fill `{other}` (expected env or offer_id)"));
+                    None
+                }
+            });
+            let default = f.default.as_ref().map(|d| match (&d.value, &ty) {
+                (Scalar::Str(s), t) if self.is_string_like(t) => s.clone(),
+                (Scalar::Int(i), t) if t.is_integer() => i.to_string(),
+                (v, t) => {
+                    self.err(
+                        pos(d),
+                        format!("field `{wire}`: default {} does not fit type `{}`", scalar_text(v), t.expr()),
+                    );
+                    String::new()
+                }
+            });
+            if required && (fill.is_some() || default.is_some()) {
+                let what = if fill.is_some() { "filled (`fill:`)" } else { "defaulted (`default:`)" };
+                let p = f.required.as_ref().map(pos).unwrap_or(at);
+                self.err(
+                    p,
+                    format!("field `{wire}` is both required and {what}; a filled field is optional for the caller, drop `required: true`"),
+                );
+            }
+            if fill.is_some() && default.is_some() {
+                self.err(at, format!("field `{wire}` has both `fill:` and `default:`"));
+            }
+            let mut rules = Rules::default();
+            for (v, name) in [(&f.min_len, "min_len"), (&f.max_len, "max_len")] {
+                if let Some(v) = v
+                    && !self.is_string_like(&ty) {
+                        self.err(pos(v), format!("field `{wire}`: `{name}` applies to strings only"));
+                    }
+            }
+            rules.min_len = f.min_len.as_ref().map(|v| v.value);
+            rules.max_len = f.max_len.as_ref().map(|v| v.value);
+            if let (Some(a), Some(b)) = (rules.min_len, rules.max_len)
+                && a > b {
+                    self.err(at, format!("field `{wire}`: min_len {a} is greater than max_len {b}"));
+                }
+            for (v, name) in [(&f.charset, "charset"), (&f.no_leading, "no_leading")] {
+                if let Some(v) = v {
+                    if ty != Ty::String {
+                        self.err(pos(v), format!("field `{wire}`: `{name}` applies to strings only"));
+                    }
+                    if v.value.is_empty() {
+                        self.err(pos(v), format!("field `{wire}`: `{name}` is empty"));
+                    }
+                }
+            }
+            if let Some(cs) = &f.charset
+                && let Err(e) = charset_ok(&cs.value) {
+                    self.err(pos(cs), format!("field `{wire}`: charset {:?}: {e}", cs.value));
+                }
+            rules.charset = f.charset.as_ref().map(|v| v.value.clone());
+            rules.no_leading = f.no_leading.as_ref().map(|v| v.value.clone());
+            for (v, name) in [(&f.min, "min"), (&f.max, "max")] {
+                if let Some(v) = v
+                    && !ty.is_integer() {
+                        self.err(pos(v), format!("field `{wire}`: `{name}` applies to integers only"));
+                    }
+            }
+            rules.min = f.min.as_ref().map(|v| v.value);
+            rules.max = f.max.as_ref().map(|v| v.value);
+            if let (Some(a), Some(b)) = (rules.min, rules.max)
+                && a > b {
+                    self.err(at, format!("field `{wire}`: min {a} is greater than max {b}"));
+                }
+            let mut required_in = Vec::new();
+            if let Some(ri) = &f.required_in {
+                if place != Place::Payment {
+                    self.err(pos(ri), format!("field `{wire}`: `required_in` is for payment fields only"));
+                }
+                if required {
+                    self.err(pos(ri), format!("field `{wire}` is required in every mode already"));
+                }
+                for m in &ri.value {
+                    if !modes.contains(&m.value) {
+                        self.err(pos(m), format!("field `{wire}`: unknown payment mode `{}` (modes: {})", m.value, modes.join(", ")));
+                    }
+                    required_in.push(m.value.clone());
+                }
+            }
+            match place {
+                Place::Response | Place::Event => {
+                    if let Some(r) = f.required.as_ref().filter(|r| r.value) {
+                        let what = if place == Place::Event { "event" } else { "response" };
+                        self.err(
+                            pos(r),
+                            format!("{what} field `{wire}` cannot be required: WeChat omits fields, so every {what} field is optional"),
+                        );
+                    }
+                    if fill.is_some() || default.is_some() || !rules.is_empty() {
+                        self.err(at, format!("field `{wire}`: fill, default and rules apply to fields the client sends"));
+                    }
+                }
+                Place::Object => {
+                    if fill.is_some() || default.is_some() {
+                        self.err(at, format!("field `{wire}`: fill and default apply to request and payment fields only"));
+                    }
+                }
+                Place::Request | Place::Payment => {}
+            }
+            out.push(Field {
+                wire,
+                rust,
+                ty,
+                doc: f.doc.clone().unwrap_or_default(),
+                required,
+                fill,
+                default,
+                rules,
+                required_in,
+            });
+        }
+        out
+    }
+
+    fn actions(&mut self, raw: &RawSpec) -> Vec<Action> {
+        let mut out = Vec::new();
+        let mut names: BTreeMap<String, Pos> = BTreeMap::new();
+        // First every name, so that an alias can be checked against names declared later.
+        for a in &raw.actions {
+            if let Some(prev) = names.insert(a.name.value.clone(), pos(&a.name)) {
+                self.err(
+                    pos(&a.name),
+                    format!("duplicate action `{}` (first declared at line {})", a.name.value, prev.line),
+                );
+            }
+        }
+        let mut aliases: BTreeMap<String, Pos> = BTreeMap::new();
+        for a in &raw.actions {
+            let name = a.name.value.clone();
+            let at = pos(&a.name);
+            if !is_snake_ident(&name) || is_keyword(&name) {
+                self.err(at, format!("action name `{name}` must be a snake_case identifier"));
+            }
+            if let Some(alias) = &a.alias {
+                if !is_snake_ident(&alias.value) || is_keyword(&alias.value) {
+                    self.err(pos(alias), format!("alias `{}` must be a snake_case identifier", alias.value));
+                }
+                if alias.value != name && names.contains_key(&alias.value) {
+                    self.err(
+                        pos(alias),
+                        format!("alias `{}` of action `{name}` clashes with the action of that name", alias.value),
+                    );
+                }
+                if let Some(prev) = aliases.insert(alias.value.clone(), pos(alias)) {
+                    self.err(
+                        pos(alias),
+                        format!("alias `{}` is already used at line {}", alias.value, prev.line),
+                    );
+                }
+            }
+            let path = match &a.path {
+                None => {
+                    self.err(at, format!("action `{name}` has no `path`"));
+                    String::new()
+                }
+                Some(p) => {
+                    if !p.value.starts_with('/') {
+                        self.err(pos(p), format!("path `{}` must start with `/` (it is signed as written)", p.value));
+                    } else if p.value.rsplit('/').next() != Some(name.as_str()) {
+                        self.err(
+                            pos(p),
+                            format!("path `{}` must end with the action name `{name}`", p.value),
+                        );
+                    }
+                    p.value.clone()
+                }
+            };
+            let signing = match a.signing.as_ref().map(|s| (s, s.value.as_str())) {
+                Some((_, "pay")) => Signing::Pay,
+                Some((_, "pay+user")) => Signing::PayUser,
+                Some((s, other)) => {
+                    self.err(pos(s), format!("action `{name}`: signing `{other}` must be `pay` or `pay+user`"));
+                    Signing::Pay
+                }
+                None => {
+                    self.err(at, format!("action `{name}` has no `signing` (pay or pay+user)"));
+                    Signing::Pay
+                }
+            };
+            let retry = match a.retry.as_ref().map(|s| (s, s.value.as_str())) {
+                Some((_, "safe")) => Retry::Safe,
+                Some((_, "same-id")) => Retry::SameId,
+                Some((_, "never")) => Retry::Never,
+                Some((s, other)) => {
+                    self.err(pos(s), format!("action `{name}`: retry `{other}` must be `safe`, `same-id` or `never`"));
+                    Retry::Never
+                }
+                None => {
+                    self.err(at, format!("action `{name}` has no `retry` (safe, same-id or never)"));
+                    Retry::Never
+                }
+            };
+            let request = self.fields(&a.request, Place::Request, &[]);
+            let response = self.fields(&a.response, Place::Response, &[]);
+            for f in &request {
+                if matches!(f.wire.as_str(), "access_token" | "pay_sig" | "signature") {
+                    self.err(at, format!("action `{name}`: `{}` is added by the client; do not list it", f.wire));
+                }
+            }
+            if let Some(env) = request.iter().find(|f| f.wire == "env")
+                && env.fill != Some(Fill::Env) {
+                    self.err(at, format!("action `{name}`: the `env` field must be `{{ type: env, fill: env }}`"));
+                }
+            let idempotency_key = a.idempotency_key.as_ref().map(|k| {
+                if !request.iter().any(|f| f.wire == k.value) {
+                    self.err(pos(k), format!("action `{name}`: idempotency_key `{}` is not a request field", k.value));
+                }
+                if retry != Retry::SameId {
+                    self.err(pos(k), format!("action `{name}`: idempotency_key only applies to `retry: same-id`"));
+                }
+                k.value.clone()
+            });
+            if retry == Retry::SameId && idempotency_key.is_none() {
+                self.err(at, format!("action `{name}`: `retry: same-id` needs an `idempotency_key`"));
+            }
+            let mut one_of = Vec::new();
+            for group in &a.one_of {
+                if group.value.len() < 2 {
+                    self.err(pos(group), format!("action `{name}`: a one_of group needs at least two fields"));
+                }
+                let mut g = Vec::new();
+                for m in &group.value {
+                    match request.iter().find(|f| f.wire == m.value) {
+                        None => self.err(pos(m), format!("action `{name}`: one_of member `{}` is not a request field", m.value)),
+                        Some(f) if f.required || f.fill.is_some() || f.default.is_some() => self.err(
+                            pos(m),
+                            format!("action `{name}`: one_of member `{}` must be optional", m.value),
+                        ),
+                        Some(_) => {}
+                    }
+                    g.push(m.value.clone());
+                }
+                one_of.push(g);
+            }
+            out.push(Action {
+                name,
+                alias: a.alias.as_ref().map(|s| s.value.clone()),
+                path,
+                signing,
+                retry,
+                idempotency_key,
+                doc: a.doc.clone().unwrap_or_default(),
+                request,
+                one_of,
+                response,
+            });
+        }
+        out
+    }
+
+    fn payment(&mut self, p: &crate::parse::RawPayment) -> Payment {
+        let mut modes = Vec::new();
+        for (k, v) in &p.modes.0 {
+            if !is_snake_ident(&k.value) {
+                self.err(pos(k), format!("payment mode `{}` must be snake_case", k.value));
+            }
+            if v.value.is_empty() {
+                self.err(pos(v), format!("payment mode `{}` has an empty wire value", k.value));
+            }
+            modes.push((k.value.clone(), v.value.clone()));
+        }
+        if modes.is_empty() {
+            self.err(pos(&p.uri), "payment needs at least one mode");
+        }
+        if p.uri.value.is_empty() {
+            self.err(pos(&p.uri), "payment uri is empty");
+        }
+        let names: Vec<String> = modes.iter().map(|(k, _)| k.clone()).collect();
+        let fields = self.fields(&p.fields, Place::Payment, &names);
+        Payment {
+            uri: p.uri.value.clone(),
+            modes,
+            fields,
+        }
+    }
+
+    fn events(&mut self, raw: &RawSpec) -> Vec<Event> {
+        let mut out: Vec<Event> = Vec::new();
+        for e in &raw.events {
+            let name = e.name.value.clone();
+            let at = pos(&e.name);
+            if out.iter().any(|o| o.name == name) {
+                self.err(at, format!("duplicate event `{name}`"));
+            }
+            let rust_name = match &e.rust_name {
+                Some(r) => {
+                    if !is_pascal_ident(&r.value) {
+                        self.err(pos(r), format!("event rust_name `{}` must be PascalCase", r.value));
+                    }
+                    r.value.clone()
+                }
+                None => pascal(&name),
+            };
+            if rust_name == "Unknown" {
+                self.err(at, "event rust_name `Unknown` is reserved for events the spec does not list");
+            }
+            if out.iter().any(|o| o.rust_name == rust_name) {
+                self.err(at, format!("event rust_name `{rust_name}` is used twice"));
+            }
+            let fields = self.fields(&e.fields, Place::Event, &[]);
+            let dedup_key = e.dedup_key.as_ref().map(|k| {
+                let found = fields.iter().find(|f| f.wire == k.value);
+                match found {
+                    None => self.err(pos(k), format!("event `{name}`: dedup_key `{}` is not one of its fields", k.value)),
+                    Some(f) if !self.is_string_like(&f.ty) && !f.ty.is_integer() => self.err(
+                        pos(k),
+                        format!("event `{name}`: dedup_key `{}` must be a string or integer field", k.value),
+                    ),
+                    Some(_) => {}
+                }
+                k.value.clone()
+            });
+            let custom_reply = match e.reply.as_ref().map(|r| (r, r.value.as_str())) {
+                None | Some((_, "standard")) => false,
+                Some((_, "custom")) => true,
+                Some((r, other)) => {
+                    self.err(pos(r), format!("event `{name}`: reply `{other}` must be `standard` or `custom`"));
+                    false
+                }
+            };
+            out.push(Event {
+                name,
+                rust_name,
+                doc: e.doc.clone().unwrap_or_default(),
+                dedup_key,
+                custom_reply,
+                fields,
+            });
+        }
+        out
+    }
+
+    fn errors(&mut self, raw: &RawSpec) -> Vec<ErrorCode> {
+        let mut out: Vec<ErrorCode> = Vec::new();
+        for e in &raw.errors {
+            if out.iter().any(|o| o.code == e.code.value) {
+                self.err(pos(&e.code), format!("duplicate errcode {}", e.code.value));
+            }
+            if !is_snake_ident(&e.name.value) {
+                self.err(pos(&e.name), format!("error name `{}` must be snake_case", e.name.value));
+            }
+            if out.iter().any(|o| o.name == e.name.value) {
+                self.err(pos(&e.name), format!("duplicate error name `{}`", e.name.value));
+            }
+            out.push(ErrorCode {
+                code: e.code.value,
+                name: e.name.value.clone(),
+                message: e.message.clone().unwrap_or_default(),
+            });
+        }
+        out
+    }
+
+    /// Generated struct names must not collide with each other or with named types.
+    fn generated_names(&mut self, spec: &Spec) {
+        let mut taken: BTreeSet<String> = self.type_names.keys().cloned().collect();
+        let raw_pos = |c: &Checker, n: &str| c.type_names.get(n).copied().unwrap_or_default();
+        let mut generated: Vec<String> = Vec::new();
+        for a in &spec.actions {
+            let base = pascal(&a.name);
+            generated.push(format!("{base}Request"));
+            generated.push(format!("{base}Response"));
+        }
+        for e in &spec.events {
+            generated.push(format!("{}Event", e.rust_name));
+        }
+        for g in generated {
+            if !taken.insert(g.clone()) {
+                let p = raw_pos(self, &g);
+                self.err(p, format!("the name `{g}` is generated for an action or event; rename this type"));
+            }
+        }
+    }
+
+    /// Objects reachable from a response or an event must have no required fields.
+    fn reachability(&mut self, raw: &RawSpec, spec: &Spec) {
+        let mut roots: Vec<(&Ty, String)> = Vec::new();
+        for a in &spec.actions {
+            for f in &a.response {
+                roots.push((&f.ty, format!("the response of `{}`", a.name)));
+            }
+        }
+        for e in &spec.events {
+            for f in &e.fields {
+                roots.push((&f.ty, format!("event `{}`", e.name)));
+            }
+        }
+        for f in &spec.envelope {
+            roots.push((&f.ty, "the push envelope".into()));
+        }
+        let mut reported = BTreeSet::new();
+        for (ty, place) in roots {
+            let mut stack = vec![ty];
+            let mut seen = BTreeSet::new();
+            while let Some(t) = stack.pop() {
+                match t {
+                    Ty::List(i) | Ty::Json(i) => stack.push(i),
+                    Ty::Named(n) if seen.insert(n.clone()) => {
+                        if let Some(TypeDef { kind: TypeKind::Object { fields }, .. }) = spec.type_def(n) {
+                            for f in fields {
+                                if f.required && reported.insert((n.clone(), f.wire.clone())) {
+                                    let p = raw_field_pos(raw, n, &f.wire).unwrap_or_default();
+                                    self.err(
+                                        p,
+                                        format!("field `{}` of type `{n}` cannot be required: the type is used in {place}, where WeChat may omit fields", f.wire),
+                                    );
+                                }
+                                stack.push(&f.ty);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Types may not contain themselves (the metadata tables are plain statics).
+    fn cycles(&mut self, spec: &Spec) {
+        fn refs(t: &Ty, out: &mut Vec<String>) {
+            match t {
+                Ty::Named(n) => out.push(n.clone()),
+                Ty::List(i) | Ty::Json(i) => refs(i, out),
+                _ => {}
+            }
+        }
+        for start in &spec.types {
+            let mut stack = vec![start.name.clone()];
+            let mut seen = BTreeSet::new();
+            while let Some(n) = stack.pop() {
+                if !seen.insert(n.clone()) {
+                    continue;
+                }
+                if let Some(TypeDef { kind: TypeKind::Object { fields }, .. }) = spec.type_def(&n) {
+                    let mut next = Vec::new();
+                    for f in fields {
+                        refs(&f.ty, &mut next);
+                    }
+                    if next.contains(&start.name) {
+                        let p = self.type_names.get(&start.name).copied().unwrap_or_default();
+                        self.err(p, format!("type `{}` contains itself", start.name));
+                        break;
+                    }
+                    stack.extend(next);
+                }
+            }
+        }
+    }
+}
+
+fn raw_field_pos(raw: &RawSpec, type_name: &str, field: &str) -> Option<Pos> {
+    let (_, t) = raw.types.0.iter().find(|(n, _)| n.value == type_name)?;
+    let fields = t.fields.as_ref()?;
+    fields
+        .value
+        .0
+        .iter()
+        .find(|(k, _)| k.value == field)
+        .map(|(_, f)| f.required.as_ref().map(pos).unwrap_or_else(|| pos(&f.ty)))
+}
+
+fn scalar_text(s: &Scalar) -> String {
+    match s {
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Str(s) => format!("{s:?}"),
+    }
+}
+
+/// A charset is a character-class body: single characters and `a-z` ranges; `\-` or a trailing
+/// `-` is a literal dash.
+pub fn charset_ok(cs: &str) -> Result<(), String> {
+    let chars: Vec<char> = cs.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = if chars[i] == '\\' {
+            i += 1;
+            *chars.get(i).ok_or("ends with a lone backslash")?
+        } else {
+            chars[i]
+        };
+        if chars.get(i + 1) == Some(&'-') && i + 2 < chars.len() {
+            let hi = chars[i + 2];
+            if hi < c {
+                return Err(format!("range {c}-{hi} is backwards"));
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! Push events: the common `Envelope`, one struct per event, and the `Event` enum with a raw
+//! arm for events the spec does not list.
+
+use super::{doc_attr, rt, struct_attrs, type_ident};
+use crate::model::{Spec, Ty};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+pub(crate) fn emit_events(spec: &Spec) -> TokenStream {
+    if spec.events.is_empty() && spec.envelope.is_empty() {
+        return TokenStream::new();
+    }
+    let rt = rt();
+    let serde = quote!(::xpay_runtime::__private::serde);
+    let json = quote!(::xpay_runtime::__private::serde_json);
+    let attrs = struct_attrs(true);
+    let env_fields = spec.envelope.iter().map(super::read_field);
+    let env_meta = super::meta::fields_meta(spec, &spec.envelope);
+
+    let mut structs = Vec::new();
+    let mut variants = Vec::new();
+    let mut names = Vec::new();
+    let mut arms_parse = Vec::new();
+    let mut arms_name = Vec::new();
+    let mut arms_key = Vec::new();
+    let mut arms_custom = Vec::new();
+    for e in &spec.events {
+        let s = type_ident(&format!("{}Event", e.rust_name));
+        let v = format_ident!("{}", e.rust_name);
+        let doc = doc_attr(&format!("`{}`: {}", e.name, e.doc));
+        let fields = e.fields.iter().map(super::read_field);
+        let meta = super::meta::fields_meta(spec, &e.fields);
+        let name = &e.name;
+        let event_doc = &e.doc;
+        let dedup = match &e.dedup_key {
+            Some(k) => quote!(::core::option::Option::Some(#k)),
+            None => quote!(::core::option::Option::None),
+        };
+        let custom = e.custom_reply;
+        structs.push(quote! {
+            #doc
+            #attrs
+            pub struct #s {
+                #(#fields)*
+            }
+
+            impl #s {
+                #[doc(hidden)]
+                pub const __FIELDS: &'static [#rt::meta::FieldMeta] = #meta;
+                #[doc(hidden)]
+                pub const __META: #rt::meta::EventMeta = #rt::meta::EventMeta {
+                    name: #name,
+                    doc: #event_doc,
+                    dedup_key: #dedup,
+                    custom_reply: #custom,
+                    fields: Self::__FIELDS,
+                };
+            }
+        });
+        variants.push(quote!(#doc #v(#s),));
+        names.push(name.clone());
+        arms_parse.push(quote! {
+            #name => <#s as #serde::Deserialize>::deserialize(message).map(Self::#v),
+        });
+        arms_name.push(quote!(Self::#v(_) => #name,));
+        let key = e.dedup_key.as_ref().and_then(|k| e.fields.iter().find(|f| &f.wire == k));
+        arms_key.push(match key {
+            Some(f) => {
+                let i = super::field_ident(&f.rust);
+                match f.ty {
+                    Ty::String => quote!(Self::#v(e) => e.#i.clone(),),
+                    _ => quote!(Self::#v(e) => e.#i.as_ref().map(::std::string::ToString::to_string),),
+                }
+            }
+            None => quote!(Self::#v(_) => ::core::option::Option::None,),
+        });
+        arms_custom.push(quote!(Self::#v(_) => #custom,));
+    }
+
+    quote! {
+        /// The fields every push carries (the common envelope).
+        #attrs
+        pub struct Envelope {
+            #(#env_fields)*
+        }
+
+        impl Envelope {
+            #[doc(hidden)]
+            pub const __FIELDS: &'static [#rt::meta::FieldMeta] = #env_meta;
+        }
+
+        #(#structs)*
+
+        /// Every push event of the spec, typed; events the spec does not list arrive as
+        /// [`Event::Unknown`] with every field intact, never rejected.
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+        pub enum Event {
+            #(#variants)*
+            /// An event this spec does not list.
+            Unknown {
+                /// The `Event` value.
+                name: ::std::string::String,
+                /// Every field of the message, as WeChat sent it (typed as far as JSON goes).
+                fields: #json::Map<::std::string::String, #json::Value>,
+            },
+        }
+
+        impl Event {
+            /// The `Event` value (`xpay_coin_pay_notify`, …).
+            pub fn name(&self) -> &str {
+                match self {
+                    #(#arms_name)*
+                    Self::Unknown { name, .. } => name.as_str(),
+                }
+            }
+
+            /// The value that identifies this push across WeChat's retries (up to 15 over about
+            /// a day): store it and skip a push whose key you have already processed.
+            pub fn dedup_key(&self) -> ::core::option::Option<::std::string::String> {
+                match self {
+                    #(#arms_key)*
+                    Self::Unknown { .. } => ::core::option::Option::None,
+                }
+            }
+
+            /// Whether WeChat expects an answer composed by the handler (not just success).
+            pub fn needs_custom_reply(&self) -> bool {
+                match self {
+                    #(#arms_custom)*
+                    Self::Unknown { .. } => false,
+                }
+            }
+        }
+
+        impl #rt::EventSet for Event {
+            type Envelope = Envelope;
+
+            fn spec() -> &'static #rt::meta::SpecMeta {
+                &SPEC
+            }
+
+            fn from_message(message: &#json::Value) -> ::core::result::Result<Self, #json::Error> {
+                let name = message.get("Event").and_then(#json::Value::as_str).unwrap_or_default();
+                match name {
+                    #(#arms_parse)*
+                    other => ::core::result::Result::Ok(Self::Unknown {
+                        name: ::std::string::String::from(other),
+                        fields: message.as_object().cloned().unwrap_or_default(),
+                    }),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Lenient readers for WeChat's answers: WeChat documents some flags as booleans but sends
+//! `0`/`1`, and some numbers arrive as digit strings. Response and event fields of these types
+//! accept both, so a documented-but-wrong type never loses a payment notification.
+
+use serde::de::{Deserializer, Error, Unexpected, Visitor};
+use std::fmt;
+
+struct BoolVisitor;
+
+impl Visitor<'_> for BoolVisitor {
+    type Value = Option<bool>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a boolean, 0/1, or \"true\"/\"false\"")
+    }
+    fn visit_bool<E: Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_i64<E: Error>(self, v: i64) -> Result<Self::Value, E> {
+        match v {
+            0 => Ok(Some(false)),
+            1 => Ok(Some(true)),
+            _ => Err(E::invalid_value(Unexpected::Signed(v), &self)),
+        }
+    }
+    fn visit_u64<E: Error>(self, v: u64) -> Result<Self::Value, E> {
+        match v {
+            0 => Ok(Some(false)),
+            1 => Ok(Some(true)),
+            _ => Err(E::invalid_value(Unexpected::Unsigned(v), &self)),
+        }
+    }
+    fn visit_str<E: Error>(self, v: &str) -> Result<Self::Value, E> {
+        match v {
+            "true" | "1" => Ok(Some(true)),
+            "false" | "0" => Ok(Some(false)),
+            "" => Ok(None),
+            _ => Err(E::invalid_value(Unexpected::Str(v), &self)),
+        }
+    }
+    fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// An optional boolean that may arrive as `true`, `1` or `"1"`.
+pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    d.deserialize_any(BoolVisitor)
+}
+
+/// An integer that may arrive as a number or a digit string.
+pub trait LenientInt: Sized {
+    /// From a signed value, if it fits.
+    fn from_i128(v: i128) -> Option<Self>;
+}
+
+macro_rules! lenient_int {
+    ($($t:ty),*) => {$(
+        impl LenientInt for $t {
+            fn from_i128(v: i128) -> Option<Self> {
+                <$t>::try_from(v).ok()
+            }
+        }
+    )*};
+}
+lenient_int!(i32, i64, u32, u64);
+
+struct IntVisitor<T>(std::marker::PhantomData<T>);
+
+impl<T: LenientInt> Visitor<'_> for IntVisitor<T> {
+    type Value = Option<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an integer or a string of digits")
+    }
+    fn visit_i64<E: Error>(self, v: i64) -> Result<Self::Value, E> {
+        T::from_i128(i128::from(v))
+            .map(Some)
+            .ok_or_else(|| E::invalid_value(Unexpected::Signed(v), &self))
+    }
+    fn visit_u64<E: Error>(self, v: u64) -> Result<Self::Value, E> {
+        T::from_i128(i128::from(v))
+            .map(Some)
+            .ok_or_else(|| E::invalid_value(Unexpected::Unsigned(v), &self))
+    }
+    fn visit_str<E: Error>(self, v: &str) -> Result<Self::Value, E> {
+        if v.is_empty() {
+            return Ok(None);
+        }
+        v.parse::<i128>()
+            .ok()
+            .and_then(T::from_i128)
+            .map(Some)
+            .ok_or_else(|| E::invalid_value(Unexpected::Str(v), &self))
+    }
+    fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// An optional integer that may arrive as a number or a digit string.
+pub fn opt_int<'de, D: Deserializer<'de>, T: LenientInt>(d: D) -> Result<Option<T>, D::Error> {
+    d.deserialize_any(IntVisitor(std::marker::PhantomData))
+}
+
+/// An integer enum's wire value that may arrive as a number or a digit string.
+pub fn enum_int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    opt_int::<D, i64>(d)?.ok_or_else(|| D::Error::custom("an empty value where an integer enum was expected"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    struct Flags {
+        #[serde(default, deserialize_with = "opt_bool")]
+        b: Option<bool>,
+        #[serde(default, deserialize_with = "opt_int")]
+        n: Option<i64>,
+    }
+
+    fn read(s: &str) -> Result<(Option<bool>, Option<i64>), serde_json::Error> {
+        serde_json::from_str::<Flags>(s).map(|f| (f.b, f.n))
+    }
+
+    #[test]
+    fn booleans_from_numbers_and_strings() {
+        assert_eq!(read(r#"{"b":true}"#).unwrap(), (Some(true), None));
+        assert_eq!(read(r#"{"b":0}"#).unwrap(), (Some(false), None));
+        assert_eq!(read(r#"{"b":"1"}"#).unwrap(), (Some(true), None));
+        assert!(read(r#"{"b":2}"#).is_err());
+    }
+
+    #[test]
+    fn integers_from_digit_strings() {
+        assert_eq!(read(r#"{"n":"1732700001"}"#).unwrap(), (None, Some(1_732_700_001)));
+        assert_eq!(read(r#"{"n":-1}"#).unwrap(), (None, Some(-1)));
+        assert_eq!(read(r#"{}"#).unwrap(), (None, None));
+        assert!(read(r#"{"n":"12a"}"#).is_err());
+    }
+}

@@ -1,0 +1,49 @@
+//! The signatures of WeChat virtual payment (reference §2), as plain functions over bytes.
+//!
+//! - `pay_sig = hex(HMAC-SHA256(AppKey, path + "&" + body))`, the path with its leading slash;
+//! - `signature = hex(HMAC-SHA256(session_key, body))`, the session key as its UTF-8 text;
+//! - client side: `paySig = hex(HMAC-SHA256(AppKey, "requestVirtualPayment&" + signData))`,
+//!   `signature = hex(HMAC-SHA256(session_key, signData))`.
+//!
+//! Always lowercase hex. The body is the exact byte string sent: serialize once, sign those
+//! bytes, send those bytes.
+
+use crate::{AppKey, SessionKey};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Lowercase hex of HMAC-SHA256 over the concatenation of `parts`.
+pub fn hmac_sha256_hex(key: &[u8], parts: &[&[u8]]) -> String {
+    #[allow(clippy::expect_used)]
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length (RFC 2104)");
+    for p in parts {
+        mac.update(p);
+    }
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// `pay_sig` of a server call: `path` must carry its leading slash (`/xpay/query_user_balance`).
+pub fn pay_sig(app_key: &AppKey, path: &str, body: &[u8]) -> String {
+    hmac_sha256_hex(app_key.expose().as_bytes(), &[path.as_bytes(), b"&", body])
+}
+
+/// The user `signature` of a `pay+user` call.
+pub fn user_signature(session_key: &SessionKey, body: &[u8]) -> String {
+    hmac_sha256_hex(session_key.expose().as_bytes(), &[body])
+}
+
+/// `paySig` of `wx.requestVirtualPayment`: over `uri & signData`.
+pub fn payment_pay_sig(app_key: &AppKey, uri: &str, sign_data: &str) -> String {
+    hmac_sha256_hex(
+        app_key.expose().as_bytes(),
+        &[uri.as_bytes(), b"&", sign_data.as_bytes()],
+    )
+}
+
+/// Compares two hex signatures in constant time (case-sensitive: WeChat's are lowercase).
+pub fn signatures_equal(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
