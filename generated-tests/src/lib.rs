@@ -61,3 +61,5 @@ pub fn sample_request(meta: &ActionMeta) -> Value {
     }
     v
 }
+
+pub mod server;
