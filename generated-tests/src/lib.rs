@@ -14,12 +14,18 @@ pub fn sample_value(f: &FieldMeta, ty: &TypeMeta) -> Value {
     let r = &f.rules;
     match ty {
         TypeMeta::String => {
-            let len = r.min_len.unwrap_or(0).max(8).min(r.max_len.unwrap_or(u32::MAX)) as usize;
+            let len = r
+                .min_len
+                .unwrap_or(0)
+                .max(8)
+                .min(r.max_len.unwrap_or(u32::MAX)) as usize;
             let mut s: String = format!("{}_sample", f.name)
                 .chars()
                 .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
-            if r.no_leading.is_some_and(|nl| s.starts_with(|c| nl.contains(c))) {
+            if r.no_leading
+                .is_some_and(|nl| s.starts_with(|c| nl.contains(c)))
+            {
                 s.insert(0, 'x');
             }
             while s.chars().count() < len {

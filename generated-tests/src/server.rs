@@ -168,19 +168,28 @@ impl Server {
 async fn stable_token(State(s): State<Server>, body: Bytes) -> (StatusCode, String) {
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if v["force_refresh"] != json!(false) || v["grant_type"] != "client_credential" {
-        return (StatusCode::OK, json!({"errcode": 40013, "errmsg": "bad token request"}).to_string());
+        return (
+            StatusCode::OK,
+            json!({"errcode": 40013, "errmsg": "bad token request"}).to_string(),
+        );
     }
     let mut g = s.inner.lock().expect("lock");
     g.token_fetches += 1;
     if g.failing_token_fetches > 0 {
         g.failing_token_fetches -= 1;
-        return (StatusCode::OK, json!({"errcode": 40125, "errmsg": "invalid appsecret"}).to_string());
+        return (
+            StatusCode::OK,
+            json!({"errcode": 40125, "errmsg": "invalid appsecret"}).to_string(),
+        );
     }
     if let Some(t) = g.tokens.pop_front() {
         g.current_token = t;
     }
     let t = g.current_token.clone();
-    (StatusCode::OK, json!({"access_token": t, "expires_in": 7200}).to_string())
+    (
+        StatusCode::OK,
+        json!({"access_token": t, "expires_in": 7200}).to_string(),
+    )
 }
 
 async fn xpay(
@@ -200,12 +209,21 @@ async fn xpay(
         rejected: rejected.clone().map(|(_, m)| m),
     });
     if let Some((code, msg)) = rejected {
-        return (StatusCode::OK, json!({"errcode": code, "errmsg": msg}).to_string());
+        return (
+            StatusCode::OK,
+            json!({"errcode": code, "errmsg": msg}).to_string(),
+        );
     }
     if let Some(a) = g.scripted.get_mut(&action).and_then(VecDeque::pop_front) {
-        return (StatusCode::from_u16(a.status).unwrap_or(StatusCode::OK), a.body);
+        return (
+            StatusCode::from_u16(a.status).unwrap_or(StatusCode::OK),
+            a.body,
+        );
     }
-    (StatusCode::OK, json!({"errcode": 0, "errmsg": "ok"}).to_string())
+    (
+        StatusCode::OK,
+        json!({"errcode": 0, "errmsg": "ok"}).to_string(),
+    )
 }
 
 /// The server's own checks, written from the reference, not from the runtime.
@@ -217,7 +235,10 @@ fn check(
     body: &[u8],
 ) -> Option<(i64, String)> {
     if query.get("access_token").map(String::as_str) != Some(token) {
-        return Some((40001, "invalid credential, access_token is invalid or not latest".into()));
+        return Some((
+            40001,
+            "invalid credential, access_token is invalid or not latest".into(),
+        ));
     }
     let v: Value = match serde_json::from_slice(body) {
         Ok(v) => v,

@@ -6,8 +6,8 @@ use generated_tests::server::{Answer, Keys, Server};
 use serde_json::json;
 use std::time::Duration;
 use xpay_runtime::api::{
-    CurrencyPayRequest, PayItem, QueryOrderRequest, QueryUserBalanceRequest, StartUploadGoodsRequest,
-    UploadItem,
+    CurrencyPayRequest, PayItem, QueryOrderRequest, QueryUserBalanceRequest,
+    StartUploadGoodsRequest, UploadItem,
 };
 use xpay_runtime::meta::Signing;
 use xpay_runtime::{Client, Env, Error, JsonString, RetryPolicy, SessionKey};
@@ -52,11 +52,21 @@ async fn every_action_is_accepted_by_an_independent_checker() {
     for (s, meta) in seen.iter().zip(xpay_runtime::api::SPEC.actions) {
         assert_eq!(s.path, meta.path);
         assert_eq!(s.rejected, None, "{}", meta.name);
-        assert_eq!(s.query.contains_key("signature"), meta.signing == Signing::PayUser, "{}", meta.name);
+        assert_eq!(
+            s.query.contains_key("signature"),
+            meta.signing == Signing::PayUser,
+            "{}",
+            meta.name
+        );
         let body: serde_json::Value = serde_json::from_slice(&s.body).expect("json");
         assert!(body.get("access_token").is_none());
         // An action with env gets it (here 1, the sample's) and was signed with the sandbox key.
-        assert_eq!(body.get("env").is_some(), meta.env_field().is_some(), "{}", meta.name);
+        assert_eq!(
+            body.get("env").is_some(),
+            meta.env_field().is_some(),
+            "{}",
+            meta.name
+        );
     }
     assert_eq!(server.token_fetches(), 1, "one token serves every call");
 }
@@ -90,7 +100,10 @@ async fn typed_calls_fill_env_and_parse_responses() {
     assert_eq!(resp.first_save_flag, Some(true));
     let seen = server.seen();
     let body: serde_json::Value = serde_json::from_slice(&seen[0].body).expect("json");
-    assert_eq!(body, json!({"openid": "o-user", "env": 0, "user_ip": "127.0.0.1"}));
+    assert_eq!(
+        body,
+        json!({"openid": "o-user", "env": 0, "user_ip": "127.0.0.1"})
+    );
 }
 
 #[tokio::test]
@@ -130,7 +143,11 @@ async fn rules_are_checked_before_sending() {
         })
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("exactly one of `order_id` or `wx_order_id`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("exactly one of `order_id` or `wx_order_id`"),
+        "{err}"
+    );
     let err = client
         .start_upload_goods(StartUploadGoodsRequest {
             upload_item: vec![UploadItem {
@@ -163,7 +180,12 @@ async fn an_expired_token_is_dropped_and_the_call_retried_once() {
     assert_eq!(server.token_fetches(), 2);
     let seen = server.seen();
     assert_eq!(seen.len(), 3);
-    assert!(seen[1].rejected.as_deref().is_some_and(|r| r.contains("access_token")));
+    assert!(
+        seen[1]
+            .rejected
+            .as_deref()
+            .is_some_and(|r| r.contains("access_token"))
+    );
     assert_eq!(seen[2].query["access_token"], "ACCESS_TOKEN_2");
 }
 
@@ -172,7 +194,10 @@ async fn a_token_rejected_twice_is_an_error_not_a_loop() {
     let server = Server::start(Keys::default()).await;
     let client = client(&server);
     // Every answer says the token is invalid.
-    server.script("query_order", (0..5).map(|_| Answer::errcode(40001, "invalid credential")));
+    server.script(
+        "query_order",
+        (0..5).map(|_| Answer::errcode(40001, "invalid credential")),
+    );
     let err = client
         .query_order(QueryOrderRequest {
             openid: "o".into(),
@@ -208,7 +233,16 @@ async fn a_failed_token_fetch_is_an_error_naming_the_errcode() {
 async fn idempotent_queries_are_retried_on_system_errors() {
     let server = Server::start(Keys::default()).await;
     let client = client(&server);
-    server.script("query_order", [Answer::errcode(-1, "system error"), Answer { status: 502, body: "bad gateway".into() }]);
+    server.script(
+        "query_order",
+        [
+            Answer::errcode(-1, "system error"),
+            Answer {
+                status: 502,
+                body: "bad gateway".into(),
+            },
+        ],
+    );
     let resp = client
         .query_order(QueryOrderRequest {
             openid: "o".into(),
@@ -275,7 +309,10 @@ async fn batch_starts_are_never_retried() {
 async fn retries_stop_at_the_policy_limit() {
     let server = Server::start(Keys::default()).await;
     let client = client(&server);
-    server.script("query_order", (0..10).map(|_| Answer::errcode(-1, "system error")));
+    server.script(
+        "query_order",
+        (0..10).map(|_| Answer::errcode(-1, "system error")),
+    );
     let err = client
         .query_order(QueryOrderRequest {
             openid: "o".into(),
@@ -292,21 +329,35 @@ async fn retries_stop_at_the_policy_limit() {
 async fn duplicate_is_its_own_error() {
     let server = Server::start(Keys::default()).await;
     let client = client(&server);
-    server.script("present_currency", [Answer::errcode(268490004, "duplicate order")]);
+    server.script(
+        "present_currency",
+        [Answer::errcode(268490004, "duplicate order")],
+    );
     let err = client
-        .call("currency_present", json!({"openid": "o", "order_id": "gift_0001", "amount": 5}), None)
+        .call(
+            "currency_present",
+            json!({"openid": "o", "order_id": "gift_0001", "amount": 5}),
+            None,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Duplicate { .. }), "{err:?}");
     assert_eq!(err.errcode(), Some(268490004));
-    assert_eq!(server.seen().len(), 1, "a duplicate is an answer, not a failure to retry");
+    assert_eq!(
+        server.seen().len(),
+        1,
+        "a duplicate is an answer, not a failure to retry"
+    );
 }
 
 #[tokio::test]
 async fn wechat_errors_carry_the_spec_meaning() {
     let server = Server::start(Keys::default()).await;
     let client = client(&server);
-    server.script("currency_pay", [Answer::errcode(268490006, "balance not enough")]);
+    server.script(
+        "currency_pay",
+        [Answer::errcode(268490006, "balance not enough")],
+    );
     let err = client
         .call(
             "currency_pay",
@@ -317,7 +368,10 @@ async fn wechat_errors_carry_the_spec_meaning() {
         .await
         .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("268490006") && text.contains("insufficient"), "{text}");
+    assert!(
+        text.contains("268490006") && text.contains("insufficient"),
+        "{text}"
+    );
     assert!(text.contains("currency_pay"), "{text}");
 }
 
@@ -328,13 +382,24 @@ async fn dynamic_calls_reject_bad_bodies_naming_the_field() {
     for (body, field) in [
         (json!({"openid": 5, "order_id": "x"}), "openid"),
         (json!({"order_id": "x"}), "openid"),
-        (json!({"openid": "o", "order_id": "x", "nonsense": 1}), "nonsense"),
-        (json!({"openid": "o", "order_id": "x", "access_token": "t"}), "access_token"),
+        (
+            json!({"openid": "o", "order_id": "x", "nonsense": 1}),
+            "nonsense",
+        ),
+        (
+            json!({"openid": "o", "order_id": "x", "access_token": "t"}),
+            "access_token",
+        ),
         (json!({"openid": "o"}), "order_id"),
     ] {
         let err = client.call("query_order", body, None).await.unwrap_err();
         assert!(err.to_string().contains(field), "{field}: {err}");
     }
-    assert!(client.call("no_such_action", json!({}), None).await.is_err());
+    assert!(
+        client
+            .call("no_such_action", json!({}), None)
+            .await
+            .is_err()
+    );
     assert!(server.seen().is_empty());
 }

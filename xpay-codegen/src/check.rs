@@ -48,12 +48,18 @@ pub fn check(file: &str, source: &str, raw: RawSpec) -> Result<Spec, Diagnostics
     if raw.version.value != 1 {
         c.err(
             pos(&raw.version),
-            format!("unsupported spec version {} (only 1 exists)", raw.version.value),
+            format!(
+                "unsupported spec version {} (only 1 exists)",
+                raw.version.value
+            ),
         );
     }
     for (name, t) in &raw.types.0 {
         if !is_pascal_ident(&name.value) {
-            c.err(pos(name), format!("type name `{}` must be PascalCase", name.value));
+            c.err(
+                pos(name),
+                format!("type name `{}` must be PascalCase", name.value),
+            );
         }
         if RESERVED_TYPES.contains(&name.value.as_str()) {
             c.err(
@@ -171,7 +177,10 @@ impl<'a> Checker<'a> {
                         );
                     }
                     if !seen_names.insert(vname.clone()) {
-                        self.err(pos(&v.name), format!("enum `{name}`: duplicate variant `{vname}`"));
+                        self.err(
+                            pos(&v.name),
+                            format!("enum `{name}`: duplicate variant `{vname}`"),
+                        );
                     }
                     out.push(EnumValue {
                         value: text,
@@ -255,7 +264,10 @@ impl<'a> Checker<'a> {
             let rust = match &f.rust_name {
                 Some(r) => {
                     if !is_snake_ident(&r.value) {
-                        self.err(pos(r), format!("rust_name `{}` must be a snake_case identifier", r.value));
+                        self.err(
+                            pos(r),
+                            format!("rust_name `{}` must be a snake_case identifier", r.value),
+                        );
                     }
                     r.value.clone()
                 }
@@ -271,24 +283,38 @@ impl<'a> Checker<'a> {
                 }
             };
             if rust_names.insert(rust.clone(), ()).is_some() {
-                self.err(at, format!("field `{wire}`: Rust name `{rust}` is used twice; add `rust_name:`"));
+                self.err(
+                    at,
+                    format!("field `{wire}`: Rust name `{rust}` is used twice; add `rust_name:`"),
+                );
             }
             let required = f.required.as_ref().is_some_and(|r| r.value);
             let fill = f.fill.as_ref().and_then(|fl| match fl.value.as_str() {
                 "env" => {
                     if ty != Ty::Env {
-                        self.err(pos(fl), format!("field `{wire}`: `fill: env` needs `type: env`"));
+                        self.err(
+                            pos(fl),
+                            format!("field `{wire}`: `fill: env` needs `type: env`"),
+                        );
                     }
                     Some(Fill::Env)
                 }
                 "offer_id" => {
                     if ty != Ty::String {
-                        self.err(pos(fl), format!("field `{wire}`: `fill: offer_id` needs `type: string`"));
+                        self.err(
+                            pos(fl),
+                            format!("field `{wire}`: `fill: offer_id` needs `type: string`"),
+                        );
                     }
                     Some(Fill::OfferId)
                 }
                 other => {
-                    self.err(pos(fl), format!("field `{wire}`: unknown fill `{other}` (expected env or offer_id)"));
+                    self.err(
+                        pos(fl),
+                        format!(
+                            "field `{wire}`: unknown fill `{other}` (expected env or offer_id)"
+                        ),
+                    );
                     None
                 }
             });
@@ -298,13 +324,21 @@ impl<'a> Checker<'a> {
                 (v, t) => {
                     self.err(
                         pos(d),
-                        format!("field `{wire}`: default {} does not fit type `{}`", scalar_text(v), t.expr()),
+                        format!(
+                            "field `{wire}`: default {} does not fit type `{}`",
+                            scalar_text(v),
+                            t.expr()
+                        ),
                     );
                     String::new()
                 }
             });
             if required && (fill.is_some() || default.is_some()) {
-                let what = if fill.is_some() { "filled (`fill:`)" } else { "defaulted (`default:`)" };
+                let what = if fill.is_some() {
+                    "filled (`fill:`)"
+                } else {
+                    "defaulted (`default:`)"
+                };
                 let p = f.required.as_ref().map(pos).unwrap_or(at);
                 self.err(
                     p,
@@ -312,25 +346,39 @@ impl<'a> Checker<'a> {
                 );
             }
             if fill.is_some() && default.is_some() {
-                self.err(at, format!("field `{wire}` has both `fill:` and `default:`"));
+                self.err(
+                    at,
+                    format!("field `{wire}` has both `fill:` and `default:`"),
+                );
             }
             let mut rules = Rules::default();
             for (v, name) in [(&f.min_len, "min_len"), (&f.max_len, "max_len")] {
                 if let Some(v) = v
-                    && !self.is_string_like(&ty) {
-                        self.err(pos(v), format!("field `{wire}`: `{name}` applies to strings only"));
-                    }
+                    && !self.is_string_like(&ty)
+                {
+                    self.err(
+                        pos(v),
+                        format!("field `{wire}`: `{name}` applies to strings only"),
+                    );
+                }
             }
             rules.min_len = f.min_len.as_ref().map(|v| v.value);
             rules.max_len = f.max_len.as_ref().map(|v| v.value);
             if let (Some(a), Some(b)) = (rules.min_len, rules.max_len)
-                && a > b {
-                    self.err(at, format!("field `{wire}`: min_len {a} is greater than max_len {b}"));
-                }
+                && a > b
+            {
+                self.err(
+                    at,
+                    format!("field `{wire}`: min_len {a} is greater than max_len {b}"),
+                );
+            }
             for (v, name) in [(&f.charset, "charset"), (&f.no_leading, "no_leading")] {
                 if let Some(v) = v {
                     if ty != Ty::String {
-                        self.err(pos(v), format!("field `{wire}`: `{name}` applies to strings only"));
+                        self.err(
+                            pos(v),
+                            format!("field `{wire}`: `{name}` applies to strings only"),
+                        );
                     }
                     if v.value.is_empty() {
                         self.err(pos(v), format!("field `{wire}`: `{name}` is empty"));
@@ -338,34 +386,59 @@ impl<'a> Checker<'a> {
                 }
             }
             if let Some(cs) = &f.charset
-                && let Err(e) = charset_ok(&cs.value) {
-                    self.err(pos(cs), format!("field `{wire}`: charset {:?}: {e}", cs.value));
-                }
+                && let Err(e) = charset_ok(&cs.value)
+            {
+                self.err(
+                    pos(cs),
+                    format!("field `{wire}`: charset {:?}: {e}", cs.value),
+                );
+            }
             rules.charset = f.charset.as_ref().map(|v| v.value.clone());
             rules.no_leading = f.no_leading.as_ref().map(|v| v.value.clone());
             for (v, name) in [(&f.min, "min"), (&f.max, "max")] {
                 if let Some(v) = v
-                    && !ty.is_integer() {
-                        self.err(pos(v), format!("field `{wire}`: `{name}` applies to integers only"));
-                    }
+                    && !ty.is_integer()
+                {
+                    self.err(
+                        pos(v),
+                        format!("field `{wire}`: `{name}` applies to integers only"),
+                    );
+                }
             }
             rules.min = f.min.as_ref().map(|v| v.value);
             rules.max = f.max.as_ref().map(|v| v.value);
             if let (Some(a), Some(b)) = (rules.min, rules.max)
-                && a > b {
-                    self.err(at, format!("field `{wire}`: min {a} is greater than max {b}"));
-                }
+                && a > b
+            {
+                self.err(
+                    at,
+                    format!("field `{wire}`: min {a} is greater than max {b}"),
+                );
+            }
             let mut required_in = Vec::new();
             if let Some(ri) = &f.required_in {
                 if place != Place::Payment {
-                    self.err(pos(ri), format!("field `{wire}`: `required_in` is for payment fields only"));
+                    self.err(
+                        pos(ri),
+                        format!("field `{wire}`: `required_in` is for payment fields only"),
+                    );
                 }
                 if required {
-                    self.err(pos(ri), format!("field `{wire}` is required in every mode already"));
+                    self.err(
+                        pos(ri),
+                        format!("field `{wire}` is required in every mode already"),
+                    );
                 }
                 for m in &ri.value {
                     if !modes.contains(&m.value) {
-                        self.err(pos(m), format!("field `{wire}`: unknown payment mode `{}` (modes: {})", m.value, modes.join(", ")));
+                        self.err(
+                            pos(m),
+                            format!(
+                                "field `{wire}`: unknown payment mode `{}` (modes: {})",
+                                m.value,
+                                modes.join(", ")
+                            ),
+                        );
                     }
                     required_in.push(m.value.clone());
                 }
@@ -373,7 +446,11 @@ impl<'a> Checker<'a> {
             match place {
                 Place::Response | Place::Event => {
                     if let Some(r) = f.required.as_ref().filter(|r| r.value) {
-                        let what = if place == Place::Event { "event" } else { "response" };
+                        let what = if place == Place::Event {
+                            "event"
+                        } else {
+                            "response"
+                        };
                         self.err(
                             pos(r),
                             format!("{what} field `{wire}` cannot be required: WeChat omits fields, so every {what} field is optional"),
@@ -413,7 +490,10 @@ impl<'a> Checker<'a> {
             if let Some(prev) = names.insert(a.name.value.clone(), pos(&a.name)) {
                 self.err(
                     pos(&a.name),
-                    format!("duplicate action `{}` (first declared at line {})", a.name.value, prev.line),
+                    format!(
+                        "duplicate action `{}` (first declared at line {})",
+                        a.name.value, prev.line
+                    ),
                 );
             }
         }
@@ -422,22 +502,34 @@ impl<'a> Checker<'a> {
             let name = a.name.value.clone();
             let at = pos(&a.name);
             if !is_snake_ident(&name) || is_keyword(&name) {
-                self.err(at, format!("action name `{name}` must be a snake_case identifier"));
+                self.err(
+                    at,
+                    format!("action name `{name}` must be a snake_case identifier"),
+                );
             }
             if let Some(alias) = &a.alias {
                 if !is_snake_ident(&alias.value) || is_keyword(&alias.value) {
-                    self.err(pos(alias), format!("alias `{}` must be a snake_case identifier", alias.value));
+                    self.err(
+                        pos(alias),
+                        format!("alias `{}` must be a snake_case identifier", alias.value),
+                    );
                 }
                 if alias.value != name && names.contains_key(&alias.value) {
                     self.err(
                         pos(alias),
-                        format!("alias `{}` of action `{name}` clashes with the action of that name", alias.value),
+                        format!(
+                            "alias `{}` of action `{name}` clashes with the action of that name",
+                            alias.value
+                        ),
                     );
                 }
                 if let Some(prev) = aliases.insert(alias.value.clone(), pos(alias)) {
                     self.err(
                         pos(alias),
-                        format!("alias `{}` is already used at line {}", alias.value, prev.line),
+                        format!(
+                            "alias `{}` is already used at line {}",
+                            alias.value, prev.line
+                        ),
                     );
                 }
             }
@@ -448,7 +540,13 @@ impl<'a> Checker<'a> {
                 }
                 Some(p) => {
                     if !p.value.starts_with('/') {
-                        self.err(pos(p), format!("path `{}` must start with `/` (it is signed as written)", p.value));
+                        self.err(
+                            pos(p),
+                            format!(
+                                "path `{}` must start with `/` (it is signed as written)",
+                                p.value
+                            ),
+                        );
                     } else if p.value.rsplit('/').next() != Some(name.as_str()) {
                         self.err(
                             pos(p),
@@ -462,11 +560,17 @@ impl<'a> Checker<'a> {
                 Some((_, "pay")) => Signing::Pay,
                 Some((_, "pay+user")) => Signing::PayUser,
                 Some((s, other)) => {
-                    self.err(pos(s), format!("action `{name}`: signing `{other}` must be `pay` or `pay+user`"));
+                    self.err(
+                        pos(s),
+                        format!("action `{name}`: signing `{other}` must be `pay` or `pay+user`"),
+                    );
                     Signing::Pay
                 }
                 None => {
-                    self.err(at, format!("action `{name}` has no `signing` (pay or pay+user)"));
+                    self.err(
+                        at,
+                        format!("action `{name}` has no `signing` (pay or pay+user)"),
+                    );
                     Signing::Pay
                 }
             };
@@ -475,11 +579,19 @@ impl<'a> Checker<'a> {
                 Some((_, "same-id")) => Retry::SameId,
                 Some((_, "never")) => Retry::Never,
                 Some((s, other)) => {
-                    self.err(pos(s), format!("action `{name}`: retry `{other}` must be `safe`, `same-id` or `never`"));
+                    self.err(
+                        pos(s),
+                        format!(
+                            "action `{name}`: retry `{other}` must be `safe`, `same-id` or `never`"
+                        ),
+                    );
                     Retry::Never
                 }
                 None => {
-                    self.err(at, format!("action `{name}` has no `retry` (safe, same-id or never)"));
+                    self.err(
+                        at,
+                        format!("action `{name}` has no `retry` (safe, same-id or never)"),
+                    );
                     Retry::Never
                 }
             };
@@ -487,38 +599,77 @@ impl<'a> Checker<'a> {
             let response = self.fields(&a.response, Place::Response, &[]);
             for f in &request {
                 if matches!(f.wire.as_str(), "access_token" | "pay_sig" | "signature") {
-                    self.err(at, format!("action `{name}`: `{}` is added by the client; do not list it", f.wire));
+                    self.err(
+                        at,
+                        format!(
+                            "action `{name}`: `{}` is added by the client; do not list it",
+                            f.wire
+                        ),
+                    );
                 }
             }
             if let Some(env) = request.iter().find(|f| f.wire == "env")
-                && env.fill != Some(Fill::Env) {
-                    self.err(at, format!("action `{name}`: the `env` field must be `{{ type: env, fill: env }}`"));
-                }
+                && env.fill != Some(Fill::Env)
+            {
+                self.err(
+                    at,
+                    format!(
+                        "action `{name}`: the `env` field must be `{{ type: env, fill: env }}`"
+                    ),
+                );
+            }
             let idempotency_key = a.idempotency_key.as_ref().map(|k| {
                 if !request.iter().any(|f| f.wire == k.value) {
-                    self.err(pos(k), format!("action `{name}`: idempotency_key `{}` is not a request field", k.value));
+                    self.err(
+                        pos(k),
+                        format!(
+                            "action `{name}`: idempotency_key `{}` is not a request field",
+                            k.value
+                        ),
+                    );
                 }
                 if retry != Retry::SameId {
-                    self.err(pos(k), format!("action `{name}`: idempotency_key only applies to `retry: same-id`"));
+                    self.err(
+                        pos(k),
+                        format!(
+                            "action `{name}`: idempotency_key only applies to `retry: same-id`"
+                        ),
+                    );
                 }
                 k.value.clone()
             });
             if retry == Retry::SameId && idempotency_key.is_none() {
-                self.err(at, format!("action `{name}`: `retry: same-id` needs an `idempotency_key`"));
+                self.err(
+                    at,
+                    format!("action `{name}`: `retry: same-id` needs an `idempotency_key`"),
+                );
             }
             let mut one_of = Vec::new();
             for group in &a.one_of {
                 if group.value.len() < 2 {
-                    self.err(pos(group), format!("action `{name}`: a one_of group needs at least two fields"));
+                    self.err(
+                        pos(group),
+                        format!("action `{name}`: a one_of group needs at least two fields"),
+                    );
                 }
                 let mut g = Vec::new();
                 for m in &group.value {
                     match request.iter().find(|f| f.wire == m.value) {
-                        None => self.err(pos(m), format!("action `{name}`: one_of member `{}` is not a request field", m.value)),
-                        Some(f) if f.required || f.fill.is_some() || f.default.is_some() => self.err(
+                        None => self.err(
                             pos(m),
-                            format!("action `{name}`: one_of member `{}` must be optional", m.value),
+                            format!(
+                                "action `{name}`: one_of member `{}` is not a request field",
+                                m.value
+                            ),
                         ),
+                        Some(f) if f.required || f.fill.is_some() || f.default.is_some() => self
+                            .err(
+                                pos(m),
+                                format!(
+                                    "action `{name}`: one_of member `{}` must be optional",
+                                    m.value
+                                ),
+                            ),
                         Some(_) => {}
                     }
                     g.push(m.value.clone());
@@ -545,10 +696,16 @@ impl<'a> Checker<'a> {
         let mut modes = Vec::new();
         for (k, v) in &p.modes.0 {
             if !is_snake_ident(&k.value) {
-                self.err(pos(k), format!("payment mode `{}` must be snake_case", k.value));
+                self.err(
+                    pos(k),
+                    format!("payment mode `{}` must be snake_case", k.value),
+                );
             }
             if v.value.is_empty() {
-                self.err(pos(v), format!("payment mode `{}` has an empty wire value", k.value));
+                self.err(
+                    pos(v),
+                    format!("payment mode `{}` has an empty wire value", k.value),
+                );
             }
             modes.push((k.value.clone(), v.value.clone()));
         }
@@ -578,14 +735,20 @@ impl<'a> Checker<'a> {
             let rust_name = match &e.rust_name {
                 Some(r) => {
                     if !is_pascal_ident(&r.value) {
-                        self.err(pos(r), format!("event rust_name `{}` must be PascalCase", r.value));
+                        self.err(
+                            pos(r),
+                            format!("event rust_name `{}` must be PascalCase", r.value),
+                        );
                     }
                     r.value.clone()
                 }
                 None => pascal(&name),
             };
             if rust_name == "Unknown" {
-                self.err(at, "event rust_name `Unknown` is reserved for events the spec does not list");
+                self.err(
+                    at,
+                    "event rust_name `Unknown` is reserved for events the spec does not list",
+                );
             }
             if out.iter().any(|o| o.rust_name == rust_name) {
                 self.err(at, format!("event rust_name `{rust_name}` is used twice"));
@@ -594,10 +757,19 @@ impl<'a> Checker<'a> {
             let dedup_key = e.dedup_key.as_ref().map(|k| {
                 let found = fields.iter().find(|f| f.wire == k.value);
                 match found {
-                    None => self.err(pos(k), format!("event `{name}`: dedup_key `{}` is not one of its fields", k.value)),
+                    None => self.err(
+                        pos(k),
+                        format!(
+                            "event `{name}`: dedup_key `{}` is not one of its fields",
+                            k.value
+                        ),
+                    ),
                     Some(f) if !self.is_string_like(&f.ty) && !f.ty.is_integer() => self.err(
                         pos(k),
-                        format!("event `{name}`: dedup_key `{}` must be a string or integer field", k.value),
+                        format!(
+                            "event `{name}`: dedup_key `{}` must be a string or integer field",
+                            k.value
+                        ),
                     ),
                     Some(_) => {}
                 }
@@ -607,7 +779,10 @@ impl<'a> Checker<'a> {
                 None | Some((_, "standard")) => false,
                 Some((_, "custom")) => true,
                 Some((r, other)) => {
-                    self.err(pos(r), format!("event `{name}`: reply `{other}` must be `standard` or `custom`"));
+                    self.err(
+                        pos(r),
+                        format!("event `{name}`: reply `{other}` must be `standard` or `custom`"),
+                    );
                     false
                 }
             };
@@ -630,10 +805,16 @@ impl<'a> Checker<'a> {
                 self.err(pos(&e.code), format!("duplicate errcode {}", e.code.value));
             }
             if !is_snake_ident(&e.name.value) {
-                self.err(pos(&e.name), format!("error name `{}` must be snake_case", e.name.value));
+                self.err(
+                    pos(&e.name),
+                    format!("error name `{}` must be snake_case", e.name.value),
+                );
             }
             if out.iter().any(|o| o.name == e.name.value) {
-                self.err(pos(&e.name), format!("duplicate error name `{}`", e.name.value));
+                self.err(
+                    pos(&e.name),
+                    format!("duplicate error name `{}`", e.name.value),
+                );
             }
             out.push(ErrorCode {
                 code: e.code.value,
@@ -644,10 +825,8 @@ impl<'a> Checker<'a> {
         out
     }
 
-    /// Generated struct names must not collide with each other or with named types.
+    /// Generated struct names must not collide with named types.
     fn generated_names(&mut self, spec: &Spec) {
-        let mut taken: BTreeSet<String> = self.type_names.keys().cloned().collect();
-        let raw_pos = |c: &Checker, n: &str| c.type_names.get(n).copied().unwrap_or_default();
         let mut generated: Vec<String> = Vec::new();
         for a in &spec.actions {
             let base = pascal(&a.name);
@@ -658,9 +837,11 @@ impl<'a> Checker<'a> {
             generated.push(format!("{}Event", e.rust_name));
         }
         for g in generated {
-            if !taken.insert(g.clone()) {
-                let p = raw_pos(self, &g);
-                self.err(p, format!("the name `{g}` is generated for an action or event; rename this type"));
+            if let Some(p) = self.type_names.get(&g).copied() {
+                self.err(
+                    p,
+                    format!("the name `{g}` is generated for an action or event; rename this type"),
+                );
             }
         }
     }
@@ -689,7 +870,11 @@ impl<'a> Checker<'a> {
                 match t {
                     Ty::List(i) | Ty::Json(i) => stack.push(i),
                     Ty::Named(n) if seen.insert(n.clone()) => {
-                        if let Some(TypeDef { kind: TypeKind::Object { fields }, .. }) = spec.type_def(n) {
+                        if let Some(TypeDef {
+                            kind: TypeKind::Object { fields },
+                            ..
+                        }) = spec.type_def(n)
+                        {
                             for f in fields {
                                 if f.required && reported.insert((n.clone(), f.wire.clone())) {
                                     let p = raw_field_pos(raw, n, &f.wire).unwrap_or_default();
@@ -724,13 +909,21 @@ impl<'a> Checker<'a> {
                 if !seen.insert(n.clone()) {
                     continue;
                 }
-                if let Some(TypeDef { kind: TypeKind::Object { fields }, .. }) = spec.type_def(&n) {
+                if let Some(TypeDef {
+                    kind: TypeKind::Object { fields },
+                    ..
+                }) = spec.type_def(&n)
+                {
                     let mut next = Vec::new();
                     for f in fields {
                         refs(&f.ty, &mut next);
                     }
                     if next.contains(&start.name) {
-                        let p = self.type_names.get(&start.name).copied().unwrap_or_default();
+                        let p = self
+                            .type_names
+                            .get(&start.name)
+                            .copied()
+                            .unwrap_or_default();
                         self.err(p, format!("type `{}` contains itself", start.name));
                         break;
                     }

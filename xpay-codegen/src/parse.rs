@@ -3,8 +3,8 @@
 //! what YAML and the schema's shape require; `check` does the rest and collects every error.
 
 use crate::diag::{Diagnostics, Pos};
-use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::fmt;
 use std::marker::PhantomData;
@@ -191,7 +191,10 @@ pub struct RawSpec {
 pub fn parse(file: &str, source: &str) -> Result<RawSpec, Diagnostics> {
     serde_saphyr::from_str::<RawSpec>(source).map_err(|e| {
         let mut diags = Diagnostics::new(file, source);
-        let pos = e.location().map(|l| Pos::from_location(&l)).unwrap_or_default();
+        let pos = e
+            .location()
+            .map(|l| Pos::from_location(&l))
+            .unwrap_or_default();
         let message = e.render_with_options(serde_saphyr::render_options! {
             snippets: serde_saphyr::SnippetMode::Off,
         });

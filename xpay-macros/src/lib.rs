@@ -105,9 +105,10 @@ fn resolve_relative(path: &str, span: Span) -> PathBuf {
     }
     // Like include_str!: relative to the invoking file.
     if let Some(file) = span.local_file()
-        && let Some(dir) = file.parent() {
-            return dir.join(p);
-        }
+        && let Some(dir) = file.parent()
+    {
+        return dir.join(p);
+    }
     // Fallback (no local file, e.g. inside another macro): the crate root.
     let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
     Path::new(&root).join(p)

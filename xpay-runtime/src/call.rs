@@ -103,7 +103,11 @@ impl Client {
     }
 
     /// Fills and checks a JSON body from the action's table; returns its env and its bytes.
-    pub fn prepare_dynamic(&self, meta: &'static ActionMeta, body: Value) -> Result<(Option<Env>, Vec<u8>)> {
+    pub fn prepare_dynamic(
+        &self,
+        meta: &'static ActionMeta,
+        body: Value,
+    ) -> Result<(Option<Env>, Vec<u8>)> {
         let mut body = match body {
             Value::Object(m) => m,
             Value::Null => serde_json::Map::new(),
@@ -130,7 +134,9 @@ impl Client {
             let value = match (f.fill, f.default) {
                 (Some(Fill::Env), _) => Value::from(ctx.env.as_u8()),
                 (Some(Fill::OfferId), _) => Value::from(ctx.offer_id(meta.name)?),
-                (None, Some(d)) if f.ty.is_number() => d.parse::<i64>().map(Value::from).unwrap_or(Value::from(d)),
+                (None, Some(d)) if f.ty.is_number() => {
+                    d.parse::<i64>().map(Value::from).unwrap_or(Value::from(d))
+                }
                 (None, Some(d)) => Value::from(d),
                 (None, None) => continue,
             };
@@ -151,8 +157,9 @@ impl Client {
             .and_then(Value::as_u64)
             .and_then(|v| u8::try_from(v).ok())
             .and_then(Env::from_u8);
-        let bytes = serde_json::to_vec(&body)
-            .map_err(|e| Error::invalid(meta.name, "(body)", format!("cannot be serialized: {e}")))?;
+        let bytes = serde_json::to_vec(&body).map_err(|e| {
+            Error::invalid(meta.name, "(body)", format!("cannot be serialized: {e}"))
+        })?;
         Ok((env, bytes))
     }
 
@@ -188,7 +195,8 @@ impl Client {
         let mut token_retried = false;
         loop {
             attempt += 1;
-            let span = tracing::info_span!("xpay.call", action = meta.name, env = %key_env, attempt);
+            let span =
+                tracing::info_span!("xpay.call", action = meta.name, env = %key_env, attempt);
             let outcome = self
                 .attempt(meta, &body, &pay_sig, signature.as_deref())
                 .instrument(span)
@@ -208,7 +216,10 @@ impl Client {
                     }
                     token_retried = true;
                     attempt -= 1;
-                    tracing::warn!(action = meta.name, "access token rejected; dropping it and retrying once");
+                    tracing::warn!(
+                        action = meta.name,
+                        "access token rejected; dropping it and retrying once"
+                    );
                     self.tokens()?.invalidate(&token).await?;
                 }
                 Attempt::Retry(err) => {
@@ -310,7 +321,9 @@ impl Client {
             code if errcode::is_token_error(code) => {
                 Attempt::TokenRejected(self.wechat_error(meta.name, code, st.errmsg), token)
             }
-            errcode::SYSTEM_ERROR => Attempt::Retry(self.wechat_error(meta.name, st.errcode, st.errmsg)),
+            errcode::SYSTEM_ERROR => {
+                Attempt::Retry(self.wechat_error(meta.name, st.errcode, st.errmsg))
+            }
             code => Attempt::Fail(self.wechat_error(meta.name, code, st.errmsg)),
         }
     }
@@ -331,7 +344,10 @@ pub(crate) enum ReadError {
 }
 
 /// Reads a body, stopping as soon as it exceeds `limit` bytes.
-pub(crate) async fn read_limited(mut resp: reqwest::Response, limit: usize) -> std::result::Result<Bytes, ReadError> {
+pub(crate) async fn read_limited(
+    mut resp: reqwest::Response,
+    limit: usize,
+) -> std::result::Result<Bytes, ReadError> {
     if resp.content_length().is_some_and(|n| n > limit as u64) {
         return Err(ReadError::TooLarge);
     }

@@ -51,54 +51,81 @@ pub fn in_charset(c: char, charset: &str) -> bool {
 pub fn string(ctx: &str, path: &str, field: &str, value: &str, rules: &Rules) -> Result<(), Error> {
     let len = value.chars().count();
     let fail = |problem: String| Err(Error::invalid(ctx, join(path, field), problem));
-    if let Some(min) = rules.min_len {
-        if len < min as usize {
-            return fail(format!("is {len} characters long; it must be at least {min}"));
-        }
+    if let Some(min) = rules.min_len
+        && len < min as usize
+    {
+        return fail(format!(
+            "is {len} characters long; it must be at least {min}"
+        ));
     }
-    if let Some(max) = rules.max_len {
-        if len > max as usize {
-            return fail(format!("is {len} characters long; it must be at most {max}"));
-        }
+    if let Some(max) = rules.max_len
+        && len > max as usize
+    {
+        return fail(format!(
+            "is {len} characters long; it must be at most {max}"
+        ));
     }
-    if let Some(cs) = rules.charset {
-        if let Some(bad) = value.chars().find(|c| !in_charset(*c, cs)) {
-            return fail(format!("contains {bad:?}; allowed characters are [{cs}]"));
-        }
+    if let Some(cs) = rules.charset
+        && let Some(bad) = value.chars().find(|c| !in_charset(*c, cs))
+    {
+        return fail(format!("contains {bad:?}; allowed characters are [{cs}]"));
     }
-    if let Some(nl) = rules.no_leading {
-        if let Some(first) = value.chars().next() {
-            if nl.contains(first) {
-                return fail(format!("must not start with {first:?}"));
-            }
-        }
+    if let Some(nl) = rules.no_leading
+        && let Some(first) = value.chars().next()
+        && nl.contains(first)
+    {
+        return fail(format!("must not start with {first:?}"));
     }
     Ok(())
 }
 
 /// Checks an integer against its bounds.
 pub fn int(ctx: &str, path: &str, field: &str, value: i128, rules: &Rules) -> Result<(), Error> {
-    if let Some(min) = rules.min {
-        if value < i128::from(min) {
-            return Err(Error::invalid(ctx, join(path, field), format!("is {value}; it must be at least {min}")));
-        }
+    if let Some(min) = rules.min
+        && value < i128::from(min)
+    {
+        return Err(Error::invalid(
+            ctx,
+            join(path, field),
+            format!("is {value}; it must be at least {min}"),
+        ));
     }
-    if let Some(max) = rules.max {
-        if value > i128::from(max) {
-            return Err(Error::invalid(ctx, join(path, field), format!("is {value}; it must be at most {max}")));
-        }
+    if let Some(max) = rules.max
+        && value > i128::from(max)
+    {
+        return Err(Error::invalid(
+            ctx,
+            join(path, field),
+            format!("is {value}; it must be at most {max}"),
+        ));
     }
     Ok(())
 }
 
 /// Exactly one member of the group must be set.
 pub fn one_of(ctx: &str, members: &[(&str, bool)]) -> Result<(), Error> {
-    let set: Vec<&str> = members.iter().filter(|(_, s)| *s).map(|(n, _)| *n).collect();
-    let names = members.iter().map(|(n, _)| format!("`{n}`")).collect::<Vec<_>>().join(" or ");
+    let set: Vec<&str> = members
+        .iter()
+        .filter(|(_, s)| *s)
+        .map(|(n, _)| *n)
+        .collect();
+    let names = members
+        .iter()
+        .map(|(n, _)| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(" or ");
     match set.len() {
         1 => Ok(()),
-        0 => Err(Error::invalid(ctx, members.first().map(|(n, _)| *n).unwrap_or_default(), format!("is missing: set exactly one of {names}"))),
-        _ => Err(Error::invalid(ctx, set[1], format!("conflicts with `{}`: set exactly one of {names}", set[0]))),
+        0 => Err(Error::invalid(
+            ctx,
+            members.first().map(|(n, _)| *n).unwrap_or_default(),
+            format!("is missing: set exactly one of {names}"),
+        )),
+        _ => Err(Error::invalid(
+            ctx,
+            set[1],
+            format!("conflicts with `{}`: set exactly one of {names}", set[0]),
+        )),
     }
 }
 
@@ -109,7 +136,8 @@ pub fn missing(ctx: &str, field: &str, mode: &str) -> Error {
 
 /// Serializes a value to JSON text, naming the context on failure.
 pub fn to_json<T: serde::Serialize>(ctx: &str, value: &T) -> Result<String, Error> {
-    serde_json::to_string(value).map_err(|e| Error::invalid(ctx, "(body)", format!("cannot be serialized: {e}")))
+    serde_json::to_string(value)
+        .map_err(|e| Error::invalid(ctx, "(body)", format!("cannot be serialized: {e}")))
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -128,12 +156,20 @@ fn kind(v: &Value) -> &'static str {
 /// rules from generated code.
 pub fn value(ctx: &str, path: &str, fields: &[FieldMeta], body: &Value) -> Result<(), Error> {
     let Some(obj) = body.as_object() else {
-        return Err(Error::invalid(ctx, if path.is_empty() { "(body)" } else { path }, format!("must be a JSON object, not {}", kind(body))));
+        return Err(Error::invalid(
+            ctx,
+            if path.is_empty() { "(body)" } else { path },
+            format!("must be a JSON object, not {}", kind(body)),
+        ));
     };
     for key in obj.keys() {
         if !fields.iter().any(|f| f.name == key) {
             let known = fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ");
-            return Err(Error::invalid(ctx, join(path, key), format!("is not a field of this request (fields: {known})")));
+            return Err(Error::invalid(
+                ctx,
+                join(path, key),
+                format!("is not a field of this request (fields: {known})"),
+            ));
         }
     }
     for f in fields {
@@ -149,19 +185,33 @@ pub fn value(ctx: &str, path: &str, fields: &[FieldMeta], body: &Value) -> Resul
 }
 
 fn typed(ctx: &str, path: &str, ty: &TypeMeta, rules: &Rules, v: &Value) -> Result<(), Error> {
-    let wrong = |want: &str| Err(Error::invalid(ctx, path, format!("must be {want}, not {}", kind(v))));
+    let wrong = |want: &str| {
+        Err(Error::invalid(
+            ctx,
+            path,
+            format!("must be {want}, not {}", kind(v)),
+        ))
+    };
     match ty {
         TypeMeta::String | TypeMeta::StrEnum(_) => match v.as_str() {
             Some(s) => string(ctx, "", path, s, rules),
             None => wrong("a string"),
         },
-        TypeMeta::Int | TypeMeta::IntEnum(_) => match v.as_i64().map(i128::from).or_else(|| v.as_u64().map(i128::from)) {
+        TypeMeta::Int | TypeMeta::IntEnum(_) => match v
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| v.as_u64().map(i128::from))
+        {
             Some(n) => int(ctx, "", path, n, rules),
             None => wrong("an integer"),
         },
         TypeMeta::Env => match v.as_u64() {
             Some(0 | 1) => Ok(()),
-            _ => Err(Error::invalid(ctx, path, "must be 0 (production) or 1 (sandbox)")),
+            _ => Err(Error::invalid(
+                ctx,
+                path,
+                "must be 0 (production) or 1 (sandbox)",
+            )),
         },
         TypeMeta::Bool => match v {
             Value::Bool(_) => Ok(()),
@@ -181,7 +231,11 @@ fn typed(ctx: &str, path: &str, ty: &TypeMeta, rules: &Rules, v: &Value) -> Resu
         TypeMeta::Json(inner) => match v {
             Value::String(text) => match serde_json::from_str::<Value>(text) {
                 Ok(parsed) => typed(ctx, path, inner, rules, &parsed),
-                Err(e) => Err(Error::invalid(ctx, path, format!("must hold JSON text: {e}"))),
+                Err(e) => Err(Error::invalid(
+                    ctx,
+                    path,
+                    format!("must hold JSON text: {e}"),
+                )),
             },
             other => typed(ctx, path, inner, rules, other),
         },
@@ -192,7 +246,13 @@ fn typed(ctx: &str, path: &str, ty: &TypeMeta, rules: &Rules, v: &Value) -> Resu
 mod tests {
     use super::*;
 
-    const ID: Rules = Rules { min_len: Some(8), max_len: Some(32), charset: Some("0-9A-Za-z_|*@-"), no_leading: Some("_"), ..Rules::NONE };
+    const ID: Rules = Rules {
+        min_len: Some(8),
+        max_len: Some(32),
+        charset: Some("0-9A-Za-z_|*@-"),
+        no_leading: Some("_"),
+        ..Rules::NONE
+    };
 
     #[test]
     fn charset_ranges_and_literal_dash() {
@@ -207,29 +267,58 @@ mod tests {
     #[test]
     fn string_rules_name_the_field() {
         assert!(string("payment", "", "outTradeNo", "trade_0001", &ID).is_ok());
-        let e = string("payment", "", "outTradeNo", "short", &ID).unwrap_err().to_string();
+        let e = string("payment", "", "outTradeNo", "short", &ID)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("outTradeNo") && e.contains("at least 8"), "{e}");
-        let e = string("payment", "", "outTradeNo", "_leading_underscore", &ID).unwrap_err().to_string();
+        let e = string("payment", "", "outTradeNo", "_leading_underscore", &ID)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("must not start with '_'"), "{e}");
-        let e = string("payment", "", "outTradeNo", "has space 123", &ID).unwrap_err().to_string();
+        let e = string("payment", "", "outTradeNo", "has space 123", &ID)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("' '"), "{e}");
-        let e = string("payment", "", "outTradeNo", &"x".repeat(33), &ID).unwrap_err().to_string();
+        let e = string("payment", "", "outTradeNo", &"x".repeat(33), &ID)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("at most 32"), "{e}");
         // Lengths count characters, not bytes.
-        let r = Rules { max_len: Some(2), ..Rules::NONE };
+        let r = Rules {
+            max_len: Some(2),
+            ..Rules::NONE
+        };
         assert!(string("x", "", "name", "中文", &r).is_ok());
     }
 
     #[test]
     fn bounds_and_one_of() {
-        let r = Rules { min: Some(1), max: Some(1), ..Rules::NONE };
+        let r = Rules {
+            min: Some(1),
+            max: Some(1),
+            ..Rules::NONE
+        };
         assert!(int("a", "", "buy_quantity", 1, &r).is_ok());
-        assert!(int("a", "", "buy_quantity", 0, &r).unwrap_err().to_string().contains("at least 1"));
-        assert!(int("a", "", "buy_quantity", 2, &r).unwrap_err().to_string().contains("at most 1"));
+        assert!(
+            int("a", "", "buy_quantity", 0, &r)
+                .unwrap_err()
+                .to_string()
+                .contains("at least 1")
+        );
+        assert!(
+            int("a", "", "buy_quantity", 2, &r)
+                .unwrap_err()
+                .to_string()
+                .contains("at most 1")
+        );
         assert!(one_of("q", &[("order_id", true), ("wx_order_id", false)]).is_ok());
-        let e = one_of("q", &[("order_id", false), ("wx_order_id", false)]).unwrap_err().to_string();
+        let e = one_of("q", &[("order_id", false), ("wx_order_id", false)])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("`order_id` or `wx_order_id`"), "{e}");
-        let e = one_of("q", &[("order_id", true), ("wx_order_id", true)]).unwrap_err().to_string();
+        let e = one_of("q", &[("order_id", true), ("wx_order_id", true)])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("conflicts"), "{e}");
     }
 

@@ -44,7 +44,9 @@ impl RetryPolicy {
     };
 
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX);
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
         self.initial_backoff
             .checked_mul(factor)
             .unwrap_or(self.max_backoff)
@@ -316,28 +318,37 @@ impl ClientBuilder {
                     .user_agent(concat!("xpay-rs/", env!("CARGO_PKG_VERSION")));
                 match (&self.proxy, loopback) {
                     (Some(p), false) => {
-                        let proxy = reqwest::Proxy::all(p.as_str())
-                            .map_err(|e| Error::Config(format!("invalid proxy URL: {}", e.without_url())))?;
+                        let proxy = reqwest::Proxy::all(p.as_str()).map_err(|e| {
+                            Error::Config(format!("invalid proxy URL: {}", e.without_url()))
+                        })?;
                         b = b.proxy(proxy);
                     }
                     _ => b = b.no_proxy(),
                 }
-                b.build()
-                    .map_err(|e| Error::Config(format!("cannot build the HTTP client: {}", e.without_url())))?
+                b.build().map_err(|e| {
+                    Error::Config(format!("cannot build the HTTP client: {}", e.without_url()))
+                })?
             }
         };
         if self.retry.max_attempts == 0 {
-            return Err(Error::Config("retry.max_attempts must be at least 1".into()));
+            return Err(Error::Config(
+                "retry.max_attempts must be at least 1".into(),
+            ));
         }
         let app_secret = self.app_secret.map(AppSecret::new).transpose()?;
         let app_key = self.app_key.map(AppKey::new).transpose()?;
         let sandbox_app_key = self.sandbox_app_key.map(AppKey::new).transpose()?;
-        if let Some(id) = &self.app_id {
-            if id.trim().is_empty() {
-                return Err(Error::Config("app id is empty".into()));
-            }
+        if let Some(id) = &self.app_id
+            && id.trim().is_empty()
+        {
+            return Err(Error::Config("app id is empty".into()));
         }
-        let source: Option<Arc<dyn TokenSource>> = match (self.token_source, self.access_token, &self.app_id, &app_secret) {
+        let source: Option<Arc<dyn TokenSource>> = match (
+            self.token_source,
+            self.access_token,
+            &self.app_id,
+            &app_secret,
+        ) {
             (Some(s), _, _, _) => Some(s),
             (None, Some(t), app_id, _) => Some(Arc::new(FixedTokenSource::new(
                 app_id.clone().unwrap_or_default(),

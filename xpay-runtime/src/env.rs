@@ -52,7 +52,9 @@ impl std::str::FromStr for Env {
         match s {
             "0" | "production" | "prod" => Ok(Env::Production),
             "1" | "sandbox" => Ok(Env::Sandbox),
-            other => Err(format!("env must be 0 (production) or 1 (sandbox), got {other:?}")),
+            other => Err(format!(
+                "env must be 0 (production) or 1 (sandbox), got {other:?}"
+            )),
         }
     }
 }

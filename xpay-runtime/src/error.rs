@@ -40,7 +40,9 @@ pub enum Error {
 
     /// errcode 268490004: an earlier call with the same id already succeeded. For money-moving
     /// calls this usually means success: the first attempt went through.
-    #[error("{action}: duplicate operation (268490004): an earlier call with this id already succeeded: {errmsg}")]
+    #[error(
+        "{action}: duplicate operation (268490004): an earlier call with this id already succeeded: {errmsg}"
+    )]
     Duplicate {
         /// The action called.
         action: String,

@@ -109,7 +109,8 @@ pub fn opt_int<'de, D: Deserializer<'de>, T: LenientInt>(d: D) -> Result<Option<
 
 /// An integer enum's wire value that may arrive as a number or a digit string.
 pub fn enum_int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    opt_int::<D, i64>(d)?.ok_or_else(|| D::Error::custom("an empty value where an integer enum was expected"))
+    opt_int::<D, i64>(d)?
+        .ok_or_else(|| D::Error::custom("an empty value where an integer enum was expected"))
 }
 
 #[cfg(test)]
@@ -139,7 +140,10 @@ mod tests {
 
     #[test]
     fn integers_from_digit_strings() {
-        assert_eq!(read(r#"{"n":"1732700001"}"#).unwrap(), (None, Some(1_732_700_001)));
+        assert_eq!(
+            read(r#"{"n":"1732700001"}"#).unwrap(),
+            (None, Some(1_732_700_001))
+        );
         assert_eq!(read(r#"{"n":-1}"#).unwrap(), (None, Some(-1)));
         assert_eq!(read(r#"{}"#).unwrap(), (None, None));
         assert!(read(r#"{"n":"12a"}"#).is_err());

@@ -31,7 +31,13 @@ pub fn sign_payment<P: PaymentSpec>(
 ) -> Result<PaymentParams, Error> {
     order.validate()?;
     let sign_data = order.sign_data(ctx)?;
-    Ok(sign_payment_data(order.mode(), P::URI, sign_data, app_key, session_key))
+    Ok(sign_payment_data(
+        order.mode(),
+        P::URI,
+        sign_data,
+        app_key,
+        session_key,
+    ))
 }
 
 /// Signs a signData string as it is (no checks): for signData written elsewhere.

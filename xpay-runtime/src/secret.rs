@@ -66,7 +66,10 @@ impl PartialEq for AccessToken {
     /// Constant-time comparison.
     fn eq(&self, other: &Self) -> bool {
         use subtle::ConstantTimeEq;
-        self.expose().as_bytes().ct_eq(other.expose().as_bytes()).into()
+        self.expose()
+            .as_bytes()
+            .ct_eq(other.expose().as_bytes())
+            .into()
     }
 }
 impl Eq for AccessToken {}

@@ -17,7 +17,8 @@ type HmacSha256 = Hmac<Sha256>;
 /// Lowercase hex of HMAC-SHA256 over the concatenation of `parts`.
 pub fn hmac_sha256_hex(key: &[u8], parts: &[&[u8]]) -> String {
     #[allow(clippy::expect_used)]
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length (RFC 2104)");
+    let mut mac =
+        HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length (RFC 2104)");
     for p in parts {
         mac.update(p);
     }

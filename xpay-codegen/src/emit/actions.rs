@@ -1,7 +1,10 @@
 //! Per action: the request and response structs, the `Action` impl carrying the metadata, the
 //! pre-send checks, and the client method (inherent or an extension trait).
 
-use super::{ClientStyle, Options, doc_attr, field_ident, has_default, rt, struct_attrs, struct_field, type_ident};
+use super::{
+    ClientStyle, Options, doc_attr, field_ident, has_default, rt, struct_attrs, struct_field,
+    type_ident,
+};
 use crate::model::{Action, Field, Fill, Retry, Signing, Spec, Ty, TypeKind};
 use crate::names::pascal;
 use proc_macro2::TokenStream;
@@ -77,19 +80,23 @@ pub(crate) fn emit_action(spec: &Spec, a: &Action) -> TokenStream {
                 }
             }
         });
-    let validate = validate_body(spec, &a.request, quote!(Self::META.request), Some(&a.one_of)).map(
-        |body| {
-            quote! {
-                #[allow(unused_variables)]
-                fn validate(&self) -> ::core::result::Result<(), #rt::Error> {
-                    let ctx = Self::META.name;
-                    let path = "";
-                    #body
-                    ::core::result::Result::Ok(())
-                }
+    let validate = validate_body(
+        spec,
+        &a.request,
+        quote!(Self::META.request),
+        Some(&a.one_of),
+    )
+    .map(|body| {
+        quote! {
+            #[allow(unused_variables)]
+            fn validate(&self) -> ::core::result::Result<(), #rt::Error> {
+                let ctx = Self::META.name;
+                let path = "";
+                #body
+                ::core::result::Result::Ok(())
             }
-        },
-    );
+        }
+    });
 
     quote! {
         #req_doc

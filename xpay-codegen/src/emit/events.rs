@@ -63,7 +63,10 @@ pub(crate) fn emit_events(spec: &Spec) -> TokenStream {
             #name => <#s as #serde::Deserialize>::deserialize(message).map(Self::#v),
         });
         arms_name.push(quote!(Self::#v(_) => #name,));
-        let key = e.dedup_key.as_ref().and_then(|k| e.fields.iter().find(|f| &f.wire == k));
+        let key = e
+            .dedup_key
+            .as_ref()
+            .and_then(|k| e.fields.iter().find(|f| &f.wire == k));
         arms_key.push(match key {
             Some(f) => {
                 let i = super::field_ident(&f.rust);

@@ -2,7 +2,7 @@
 //! the errcode table and the `SPEC` table that ties them together.
 
 use super::{rt, type_ident};
-use crate::model::{Fill, Field, Repr, Rules, Spec, Ty, TypeKind};
+use crate::model::{Field, Fill, Repr, Rules, Spec, Ty, TypeKind};
 use proc_macro2::TokenStream;
 use quote::quote;
 

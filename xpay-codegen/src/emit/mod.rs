@@ -137,9 +137,9 @@ pub(crate) fn rust_type(ty: &Ty) -> TokenStream {
 pub(crate) fn has_default(spec: &Spec, ty: &Ty) -> bool {
     match ty {
         Ty::Named(n) => match spec.type_def(n).map(|t| &t.kind) {
-            Some(crate::model::TypeKind::Object { fields }) => {
-                fields.iter().all(|f| !f.is_plain() || has_default(spec, &f.ty))
-            }
+            Some(crate::model::TypeKind::Object { fields }) => fields
+                .iter()
+                .all(|f| !f.is_plain() || has_default(spec, &f.ty)),
             _ => false,
         },
         Ty::List(_) => true,
@@ -167,7 +167,9 @@ pub(crate) fn struct_attrs(defaultable: bool) -> TokenStream {
 pub(crate) fn read_field(f: &crate::model::Field) -> TokenStream {
     let lenient = match f.ty {
         Ty::Bool => Some("::xpay_runtime::__private::lenient::opt_bool"),
-        Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 => Some("::xpay_runtime::__private::lenient::opt_int"),
+        Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 => {
+            Some("::xpay_runtime::__private::lenient::opt_int")
+        }
         _ => None,
     };
     let field = struct_field(f, true);
@@ -189,7 +191,9 @@ pub(crate) fn struct_field(f: &crate::model::Field, optional: bool) -> TokenStre
     }
     let mut notes = Vec::new();
     match f.fill {
-        Some(crate::model::Fill::Env) => notes.push("Filled from the client's env when `None`.".to_string()),
+        Some(crate::model::Fill::Env) => {
+            notes.push("Filled from the client's env when `None`.".to_string())
+        }
         Some(crate::model::Fill::OfferId) => {
             notes.push("Filled from the client's offer id when `None`.".to_string())
         }

@@ -11,7 +11,11 @@ pub(crate) fn emit_payment(spec: &Spec, p: &Payment) -> TokenStream {
     let rt = rt();
     let serde = quote!(::xpay_runtime::__private::serde);
     let check = quote!(::xpay_runtime::__private::check);
-    let mode_idents: Vec<_> = p.modes.iter().map(|(k, _)| format_ident!("{}", pascal(k))).collect();
+    let mode_idents: Vec<_> = p
+        .modes
+        .iter()
+        .map(|(k, _)| format_ident!("{}", pascal(k)))
+        .collect();
     let mode_names: Vec<&str> = p.modes.iter().map(|(k, _)| k.as_str()).collect();
     let mode_wires: Vec<&str> = p.modes.iter().map(|(_, v)| v.as_str()).collect();
     let mode_docs = p
@@ -60,8 +64,9 @@ pub(crate) fn emit_payment(spec: &Spec, p: &Payment) -> TokenStream {
         })
     });
     let caller_fields: Vec<Field> = caller.iter().map(|(_, f)| (*f).clone()).collect();
-    let rules = super::actions::validate_body(spec, &caller_fields, quote!(Self::__ORDER_FIELDS), None)
-        .unwrap_or_default();
+    let rules =
+        super::actions::validate_body(spec, &caller_fields, quote!(Self::__ORDER_FIELDS), None)
+            .unwrap_or_default();
     let order_meta = super::meta::fields_meta(spec, &caller_fields);
     let all_meta = super::meta::fields_meta(spec, &p.fields);
 

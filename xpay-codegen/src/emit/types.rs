@@ -17,7 +17,13 @@ fn emit_object(spec: &Spec, t: &TypeDef, fields: &[Field]) -> TokenStream {
     let name = type_ident(&t.name);
     let doc = doc_attr(&t.doc);
     let attrs = struct_attrs(has_default(spec, &Ty::Named(t.name.clone())));
-    let members = fields.iter().map(|f| if f.is_plain() { struct_field(f, false) } else { super::read_field(f) });
+    let members = fields.iter().map(|f| {
+        if f.is_plain() {
+            struct_field(f, false)
+        } else {
+            super::read_field(f)
+        }
+    });
     let meta = super::meta::fields_meta(spec, fields);
     let rt = rt();
     let validate = super::actions::validate_body(spec, fields, quote!(Self::__FIELDS), None);

@@ -1,0 +1,3 @@
+xpay_runtime::generate!(spec = "alias_clash.yaml");
+
+fn main() {}

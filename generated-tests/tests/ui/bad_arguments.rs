@@ -1,0 +1,3 @@
+xpay_runtime::generate!(spec = "unknown_type.yaml", colour = "blue");
+
+fn main() {}

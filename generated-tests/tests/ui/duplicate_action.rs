@@ -1,0 +1,3 @@
+xpay_runtime::generate!(spec = "duplicate_action.yaml");
+
+fn main() {}

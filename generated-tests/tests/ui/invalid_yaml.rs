@@ -1,0 +1,3 @@
+xpay_runtime::generate!(spec = "invalid_yaml.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+xpay_runtime::generate!(spec = "many_errors.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+xpay_runtime::generate!(spec = "no_such_spec.yaml");
+
+fn main() {}

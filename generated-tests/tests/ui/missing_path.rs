@@ -1,0 +1,3 @@
+xpay_runtime::generate!(spec = "missing_path.yaml");
+
+fn main() {}

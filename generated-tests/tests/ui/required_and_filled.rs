@@ -1,0 +1,3 @@
+xpay_runtime::generate!(spec = "required_and_filled.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+xpay_runtime::generate!(spec = "unknown_type.yaml");
+
+fn main() {}

@@ -1,0 +1,224 @@
+//! The command line as clap types: one struct of arguments per command, plus the groups of
+//! settings commands share ([`KeyArgs`], [`OfferArg`], [`ApiArgs`], [`EnvArg`]).
+//!
+//! Settings are plain strings here and are resolved (flag first, then the `XPAY_*` variable)
+//! by [`crate::config`] only when a command needs them, so a command never fails over a
+//! setting it does not use. Order rules (mode-specific fields, outTradeNo, buyQuantity ≥ 1)
+//! are left to the library: clap only checks that numbers are numbers.
+//!
+//! Adding a command: an args struct here, a variant of [`Command`], a module in
+//! `commands/`, and an arm in `commands::run`.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use xpay_runtime::Env;
+use xpay_runtime::api::PaymentMode;
+use xpay_runtime::token::TokenMode;
+
+/// `xpay`: WeChat Mini Program virtual payment (小程序虚拟支付) from the command line.
+///
+/// Settings come from flags or the environment (`XPAY_APP_ID`, `XPAY_APP_SECRET`,
+/// `XPAY_OFFER_ID`, `XPAY_APP_KEY`, `XPAY_SANDBOX_APP_KEY`, `XPAY_ENV`, `XPAY_BASE_URL`,
+/// `XPAY_ACCESS_TOKEN`, `XPAY_TOKEN_MODE`); a flag wins over its variable, and each command
+/// needs only its own. Errors are one line on stderr and exit 1.
+#[derive(Debug, Parser)]
+#[command(name = "xpay", version, arg_required_else_help = false)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every `xpay` command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sign a `wx.requestVirtualPayment` order: prints {"mode","signData","paySig"[,"signature"]}.
+    ///
+    /// Needs the offer id (XPAY_OFFER_ID) and the AppKey of the chosen env (XPAY_APP_KEY, or
+    /// XPAY_SANDBOX_APP_KEY with --env 1); never the AppSecret.
+    SignPayment(SignPaymentArgs),
+    /// Call a WeChat xpay action by name or alias; prints WeChat's answer as it was sent.
+    ///
+    /// Needs XPAY_APP_ID and XPAY_APP_SECRET (or XPAY_ACCESS_TOKEN) and XPAY_APP_KEY
+    /// (XPAY_SANDBOX_APP_KEY when the body's env is 1). A non-zero errcode exits 1 with the
+    /// errcode and its meaning on stderr.
+    Call(CallArgs),
+    /// List, check or document an xpay spec (the built-in one or a file).
+    #[command(subcommand, arg_required_else_help = false)]
+    Spec(SpecCommand),
+}
+
+/// `xpay sign-payment`.
+#[derive(Debug, Args)]
+pub struct SignPaymentArgs {
+    /// `coin` (代币充值, short_series_coin) or `goods` (道具直购, short_series_goods).
+    #[arg(long, value_name = "coin|goods", value_parser = parse_mode)]
+    pub mode: PaymentMode,
+    /// buyQuantity: tokens to buy (coin) or items (goods); at least 1.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub buy_quantity: i64,
+    /// outTradeNo: your order id, single use (8–32 of `0-9A-Za-z_|*@-`, not starting with `_`).
+    #[arg(long, value_name = "ID")]
+    pub out_trade_no: String,
+    /// productId: the item id (required with --mode goods).
+    #[arg(long, value_name = "ID")]
+    pub product_id: Option<String>,
+    /// goodsPrice: the item's price in fen, as configured (required with --mode goods).
+    #[arg(long, value_name = "FEN", allow_negative_numbers = true)]
+    pub goods_price: Option<i64>,
+    /// attach: data echoed back in the delivery push (may be empty).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub attach: String,
+    /// The user's session_key from code2session: adds the user `signature`.
+    #[arg(long, value_name = "KEY")]
+    pub session_key: Option<String>,
+    /// `--env`.
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// `--offer-id`.
+    #[command(flatten)]
+    pub offer: OfferArg,
+    /// `--app-key`, `--sandbox-app-key`.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// `xpay call`.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The action's name or alias (`query_user_balance`, `currency_query_balance`; see `xpay spec list`).
+    #[arg(value_name = "ACTION")]
+    pub action: String,
+    /// The request body as JSON text (default `{}`); fields the client fills (env) may be left out.
+    #[arg(long, value_name = "BODY", conflicts_with = "json_file")]
+    pub json: Option<String>,
+    /// Read the request body from a file (`-` for stdin).
+    #[arg(long, value_name = "PATH")]
+    pub json_file: Option<PathBuf>,
+    /// The user's session_key from code2session, for `pay+user` actions.
+    #[arg(long, value_name = "KEY")]
+    pub session_key: Option<String>,
+    /// `--env`.
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// `--app-id`, `--app-secret`, `--access-token`, `--base-url`, `--token-mode`.
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// `--app-key`, `--sandbox-app-key`.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// `--offer-id`.
+    #[command(flatten)]
+    pub offer: OfferArg,
+}
+
+/// `xpay spec …`.
+#[derive(Debug, Subcommand)]
+pub enum SpecCommand {
+    /// Print every action as JSON: [{"name","alias","path","signing"}].
+    List(SpecListArgs),
+    /// Check a spec file; errors are reported with file:line:column.
+    Check(SpecCheckArgs),
+    /// Print the Markdown reference of a spec (the built-in one by default).
+    Docs(SpecDocsArgs),
+}
+
+/// `xpay spec list`.
+#[derive(Debug, Args)]
+pub struct SpecListArgs {
+    /// A spec file to list instead of the built-in spec.
+    #[arg(long, value_name = "PATH")]
+    pub spec: Option<PathBuf>,
+}
+
+/// `xpay spec check`.
+#[derive(Debug, Args)]
+pub struct SpecCheckArgs {
+    /// The spec file to check.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+}
+
+/// `xpay spec docs`.
+#[derive(Debug, Args)]
+pub struct SpecDocsArgs {
+    /// The spec file to document (default: the built-in spec).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+}
+
+/// `--env`: which environment a command targets.
+#[derive(Debug, Clone, Args)]
+pub struct EnvArg {
+    /// 0 production (现网) or 1 sandbox (沙箱) [env: XPAY_ENV; default 0].
+    #[arg(long = "env", value_name = "0|1", value_parser = parse_env)]
+    pub env: Option<Env>,
+}
+
+/// `--offer-id`.
+#[derive(Debug, Clone, Args)]
+pub struct OfferArg {
+    /// The offer id (MP → 虚拟支付 → 基本配置) [env: XPAY_OFFER_ID].
+    #[arg(long, value_name = "ID")]
+    pub offer_id: Option<String>,
+}
+
+/// The AppKeys requests and payments are signed with.
+#[derive(Debug, Clone, Args)]
+pub struct KeyArgs {
+    /// The production AppKey [env: XPAY_APP_KEY; prefer the variable].
+    #[arg(long, value_name = "KEY")]
+    pub app_key: Option<String>,
+    /// The sandbox AppKey, used with env 1 [env: XPAY_SANDBOX_APP_KEY; prefer the variable].
+    #[arg(long, value_name = "KEY")]
+    pub sandbox_app_key: Option<String>,
+}
+
+/// What a server call needs besides the AppKeys: who the app is and how to get a token.
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
+    /// The mini program's app id [env: XPAY_APP_ID].
+    #[arg(long, value_name = "ID")]
+    pub app_id: Option<String>,
+    /// The AppSecret, to fetch access tokens [env: XPAY_APP_SECRET; prefer the variable].
+    #[arg(long, value_name = "SECRET")]
+    pub app_secret: Option<String>,
+    /// Use this access token and fetch none [env: XPAY_ACCESS_TOKEN; prefer the variable].
+    #[arg(long, value_name = "TOKEN")]
+    pub access_token: Option<String>,
+    /// Replaces https://api.weixin.qq.com (a mock or a proxy) [env: XPAY_BASE_URL].
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// How tokens are fetched: `stable` (default) or `classic` [env: XPAY_TOKEN_MODE].
+    #[arg(long, value_name = "stable|classic", value_parser = parse_token_mode)]
+    pub token_mode: Option<TokenMode>,
+}
+
+/// Parses `--mode` with the spec's own names (`coin`, `goods`, or the wire values).
+fn parse_mode(s: &str) -> Result<PaymentMode, String> {
+    PaymentMode::parse(s).ok_or_else(|| format!("expected `coin` or `goods`, got `{s}`"))
+}
+
+/// Parses `--env` / `XPAY_ENV`.
+pub fn parse_env(s: &str) -> Result<Env, String> {
+    s.parse()
+}
+
+/// Parses `--token-mode` / `XPAY_TOKEN_MODE`.
+pub fn parse_token_mode(s: &str) -> Result<TokenMode, String> {
+    s.parse::<TokenMode>().map_err(|e| match e {
+        xpay_runtime::Error::Config(m) => m,
+        other => other.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,75 @@
+//! `xpay call`: any action of the built-in spec, by name or alias, with a JSON body.
+//!
+//! The body is filled (env from the client), checked against the spec's table, serialized
+//! once, signed and sent by [`xpay_runtime::Client::call`]; WeChat's answer is printed byte for
+//! byte. A non-zero errcode is an error whose message carries the errcode and its meaning.
+
+use crate::cli::CallArgs;
+use crate::config;
+use crate::error::Failure;
+use crate::output;
+use serde_json::Value;
+use std::io::Read;
+use std::path::Path;
+use xpay_runtime::SessionKey;
+use xpay_runtime::api::SPEC;
+
+/// Calls the action and prints the response body verbatim.
+pub fn run(args: CallArgs) -> Result<(), Failure> {
+    let meta = SPEC.action(&args.action).ok_or_else(|| {
+        Failure::msg(format_args!(
+            "unknown action `{}`: not an action name or alias of the built-in spec (see `xpay spec list`)",
+            args.action
+        ))
+    })?;
+    let body = body(args.json.as_deref(), args.json_file.as_deref())?;
+    let session_key = args.session_key.map(SessionKey::new).transpose()?;
+    if meta.needs_session_key() && session_key.is_none() {
+        return Err(Failure::msg(format_args!(
+            "{} is signed with the user's session key (pay+user): pass --session-key with the latest session_key from code2session",
+            meta.name
+        )));
+    }
+    let env = config::env(&args.env)?;
+    let client = config::api_client(&args.api, &args.keys, &args.offer, env)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::msg(format_args!("cannot start the async runtime: {e}")))?;
+    let response = runtime.block_on(client.call(meta.name, body, session_key.as_ref()))?;
+    output::line(&response.body)
+}
+
+/// The request body: `--json`, `--json-file` (`-` is stdin), or `{}`.
+fn body(json: Option<&str>, file: Option<&Path>) -> Result<Value, Failure> {
+    match (json, file) {
+        (Some(text), _) => serde_json::from_str(text)
+            .map_err(|e| Failure::msg(format_args!("--json is not valid JSON: {e}"))),
+        (None, Some(path)) => {
+            let text = read(path).map_err(|e| {
+                Failure::msg(format_args!(
+                    "cannot read --json-file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            serde_json::from_str(&text).map_err(|e| {
+                Failure::msg(format_args!(
+                    "--json-file {} is not valid JSON: {e}",
+                    path.display()
+                ))
+            })
+        }
+        (None, None) => Ok(Value::Object(serde_json::Map::new())),
+    }
+}
+
+/// Reads a file, or stdin for `-`.
+fn read(path: &Path) -> std::io::Result<String> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().lock().read_to_string(&mut text)?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path)
+    }
+}

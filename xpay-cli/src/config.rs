@@ -1,0 +1,117 @@
+//! Settings from flags or `XPAY_*` environment variables, resolved per command into a
+//! [`ClientBuilder`].
+//!
+//! A flag wins over its variable; an empty variable counts as unset. Each command resolves
+//! only the settings it uses and passes the rest nowhere, so `sign-payment` never looks at the
+//! AppSecret and `call` never needs the offer id. What is missing is reported by the runtime
+//! when it is needed, naming the variable to set.
+
+use crate::cli::{ApiArgs, EnvArg, KeyArgs, OfferArg, parse_env, parse_token_mode};
+use crate::error::Failure;
+use std::env::VarError;
+use xpay_runtime::{Client, ClientBuilder, Env};
+
+/// The production AppKey.
+pub const APP_KEY: &str = "XPAY_APP_KEY";
+/// The sandbox AppKey.
+pub const SANDBOX_APP_KEY: &str = "XPAY_SANDBOX_APP_KEY";
+/// The offer id.
+pub const OFFER_ID: &str = "XPAY_OFFER_ID";
+/// The mini program's app id.
+pub const APP_ID: &str = "XPAY_APP_ID";
+/// The AppSecret.
+pub const APP_SECRET: &str = "XPAY_APP_SECRET";
+/// A fixed access token (fetch none).
+pub const ACCESS_TOKEN: &str = "XPAY_ACCESS_TOKEN";
+/// The origin replacing `https://api.weixin.qq.com`.
+pub const BASE_URL: &str = "XPAY_BASE_URL";
+/// `stable` or `classic`.
+pub const TOKEN_MODE: &str = "XPAY_TOKEN_MODE";
+/// `0` or `1`.
+pub const ENV: &str = "XPAY_ENV";
+
+/// The flag's value, else the variable's (empty counts as unset).
+pub fn setting(flag: Option<&str>, var: &str) -> Result<Option<String>, Failure> {
+    if let Some(v) = flag {
+        return Ok(Some(v.to_string()));
+    }
+    match std::env::var(var) {
+        Ok(v) if v.is_empty() => Ok(None),
+        Ok(v) => Ok(Some(v)),
+        Err(VarError::NotPresent) => Ok(None),
+        Err(VarError::NotUnicode(_)) => Err(Failure::msg(format_args!("{var} is not valid UTF-8"))),
+    }
+}
+
+/// The env: `--env`, else `XPAY_ENV`, else production.
+pub fn env(arg: &EnvArg) -> Result<Env, Failure> {
+    if let Some(env) = arg.env {
+        return Ok(env);
+    }
+    match setting(None, ENV)? {
+        Some(v) => parse_env(&v).map_err(|e| Failure::msg(format_args!("{ENV}: {e}"))),
+        None => Ok(Env::Production),
+    }
+}
+
+/// Adds the AppKeys that are configured.
+fn with_keys(mut b: ClientBuilder, keys: &KeyArgs) -> Result<ClientBuilder, Failure> {
+    if let Some(k) = setting(keys.app_key.as_deref(), APP_KEY)? {
+        b = b.app_key(k);
+    }
+    if let Some(k) = setting(keys.sandbox_app_key.as_deref(), SANDBOX_APP_KEY)? {
+        b = b.sandbox_app_key(k);
+    }
+    Ok(b)
+}
+
+/// Adds the offer id when it is configured.
+fn with_offer(mut b: ClientBuilder, offer: &OfferArg) -> Result<ClientBuilder, Failure> {
+    if let Some(id) = setting(offer.offer_id.as_deref(), OFFER_ID)? {
+        b = b.offer_id(id);
+    }
+    Ok(b)
+}
+
+/// A client that signs payments: the offer id and the AppKeys, nothing else.
+pub fn payment_client(offer: &OfferArg, keys: &KeyArgs, env: Env) -> Result<Client, Failure> {
+    let b = Client::builder().env(env);
+    let b = with_keys(with_offer(b, offer)?, keys)?;
+    Ok(b.build()?)
+}
+
+/// A client that calls the server API: app id and AppSecret (or a fixed access token), the
+/// AppKeys, the base URL and token mode, and the offer id only if one is configured.
+pub fn api_client(
+    api: &ApiArgs,
+    keys: &KeyArgs,
+    offer: &OfferArg,
+    env: Env,
+) -> Result<Client, Failure> {
+    let mut b = Client::builder().env(env);
+    if let Some(id) = setting(api.app_id.as_deref(), APP_ID)? {
+        b = b.app_id(id);
+    }
+    if let Some(secret) = setting(api.app_secret.as_deref(), APP_SECRET)? {
+        b = b.app_secret(secret);
+    }
+    if let Some(token) = setting(api.access_token.as_deref(), ACCESS_TOKEN)? {
+        b = b.access_token(token);
+    }
+    if let Some(url) = setting(api.base_url.as_deref(), BASE_URL)? {
+        b = b.base_url(url);
+    }
+    let mode = match api.token_mode {
+        Some(m) => Some(m),
+        None => setting(None, TOKEN_MODE)?
+            .map(|v| {
+                parse_token_mode(&v).map_err(|e| Failure::msg(format_args!("{TOKEN_MODE}: {e}")))
+            })
+            .transpose()?,
+    };
+    if let Some(mode) = mode {
+        b = b.token_mode(mode);
+    }
+    let b = with_keys(with_offer(b, offer)?, keys)?;
+    Ok(b.build()?)
+}
