@@ -89,3 +89,27 @@ fn committed_docs_are_current() {
         "docs/ACTIONS.md is out of date: run `XPAY_BLESS=1 cargo test -p generated-tests --test snapshots committed_docs_are_current` (or `cargo run -p xpay-cli -- spec docs > docs/ACTIONS.md`)"
     );
 }
+
+/// Changing one field in the YAML changes exactly the generated part of that action (so exactly
+/// one code snapshot), and the wire of the others stays the same.
+#[test]
+fn one_field_change_touches_one_part() {
+    let source = spec_source();
+    let line = "      fail_reason: { type: string, doc: 提现失败原因 — why it failed }";
+    assert_eq!(source.matches(line).count(), 1, "the edited line is unique");
+    let edited = source.replace(
+        line,
+        "      fail_reason: { type: string, doc: 提现失败原因 — why it failed (edited) }",
+    );
+    let before = xpay_codegen::load("spec/xpay.yaml", &source).expect("valid");
+    let after = xpay_codegen::load("spec/xpay.yaml", &edited).expect("valid");
+    let a = xpay_codegen::emit::emit_parts(&before, &options());
+    let b = xpay_codegen::emit::emit_parts(&after, &options());
+    let changed: Vec<&str> = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| x.1.to_string() != y.1.to_string())
+        .map(|(x, _)| x.0.as_str())
+        .collect();
+    assert_eq!(changed, ["action_query_withdraw_order"]);
+}

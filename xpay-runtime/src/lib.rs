@@ -17,6 +17,7 @@ mod client;
 mod env;
 mod error;
 mod json_string;
+mod login;
 #[doc(hidden)]
 pub mod lenient;
 pub mod meta;
@@ -31,6 +32,7 @@ pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, RetryPolicy};
 pub use env::Env;
 pub use error::{Error, Result};
 pub use json_string::JsonString;
+pub use login::Login;
 pub use payment::{PaymentParams, sign_payment, sign_payment_data};
 pub use secret::{AccessToken, AppKey, AppSecret, CallbackToken, SessionKey};
 pub use xpay_macros::generate;

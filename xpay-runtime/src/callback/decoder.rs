@@ -1,0 +1,255 @@
+//! [`Decoder`]: verifies, decrypts, parses and types pushes; [`DecodedPush`] is the result.
+
+use std::fmt;
+use std::io::Read;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use super::Format;
+use super::config::CallbackConfig;
+use super::crypto::{self, EncodingAesKey};
+use super::error::{CallbackError, SignatureKind};
+use super::format::{parse_envelope, parse_message};
+use super::query::{Mode, PushQuery};
+use crate::meta::{EventMeta, SpecMeta};
+
+/// How many characters of a mismatching appid an error shows.
+const MAX_APP_ID_SHOWN: usize = 64;
+
+/// A verified, decrypted push, its values typed by the spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedPush {
+    /// The message's format (of the decrypted plaintext in safe mode).
+    pub format: Format,
+    /// The body's format (the envelope's in safe mode). Replies are written in it.
+    pub envelope_format: Format,
+    /// Whether the push came in safe mode (encrypted).
+    pub encrypted: bool,
+    /// The message: a JSON object with WeChat's own field names. Numbers are numbers and
+    /// nested objects objects, from XML too; see the [module docs](super) for the XML rules.
+    pub message: Value,
+    /// The `Event` value (`xpay_coin_pay_notify`), when the message has one.
+    pub event: Option<String>,
+    /// The appid at the end of the decrypted plaintext (safe mode only).
+    pub app_id: Option<String>,
+}
+
+impl DecodedPush {
+    /// A field of the message by its wire name.
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.message.get(field)
+    }
+}
+
+/// Verifies, decrypts and types message pushes, and writes the replies.
+///
+/// One per mini program; cheap to share (`&self` everywhere). `Debug` never shows the token or
+/// the EncodingAESKey.
+#[derive(Clone)]
+pub struct Decoder {
+    config: CallbackConfig,
+    spec: &'static SpecMeta,
+}
+
+impl fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decoder")
+            .field("config", &self.config)
+            .field("spec_events", &self.spec.events.len())
+            .finish()
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+pub(crate) fn unix_now() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}
+
+/// Reads at most `limit` bytes of a body; a longer body is an error and reading stops at
+/// `limit + 1` bytes.
+pub fn read_body_limited(reader: impl Read, limit: usize) -> Result<Vec<u8>, CallbackError> {
+    let mut body = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    reader
+        .take(cap)
+        .read_to_end(&mut body)
+        .map_err(|e| CallbackError::BodyRead(e.to_string()))?;
+    if body.len() > limit {
+        return Err(CallbackError::BodyTooLarge { limit });
+    }
+    Ok(body)
+}
+
+impl Decoder {
+    /// A decoder for these settings, typing XML values by `spec`'s envelope and event tables.
+    pub fn new(config: CallbackConfig, spec: &'static SpecMeta) -> Self {
+        Self { config, spec }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &CallbackConfig {
+        &self.config
+    }
+
+    /// The spec tables values are typed by.
+    pub fn spec(&self) -> &'static SpecMeta {
+        self.spec
+    }
+
+    /// What the spec says about a decoded push's event, if it knows it.
+    pub fn event_meta(&self, push: &DecodedPush) -> Option<&'static EventMeta> {
+        push.event.as_deref().and_then(|e| self.spec.event(e))
+    }
+
+    /// Answers WeChat's URL verification (the GET sent when the push URL is saved): checks
+    /// `signature == sha1(sorted(token, timestamp, nonce))` and returns `echostr` unchanged,
+    /// to be sent back as the response body. The freshness window, when configured, applies
+    /// here too.
+    pub fn verify_url<'q>(&self, q: &'q PushQuery) -> Result<&'q str, CallbackError> {
+        let signature = PushQuery::require(&q.signature, "signature")?;
+        let timestamp = PushQuery::require(&q.timestamp, "timestamp")?;
+        let nonce = PushQuery::require(&q.nonce, "nonce")?;
+        let echostr = PushQuery::require(&q.echostr, "echostr")?;
+        self.check_freshness(timestamp, unix_now())?;
+        let token = self.config.token().expose();
+        crypto::verify_signature(signature, &[token, timestamp, nonce], SignatureKind::Url)?;
+        Ok(echostr)
+    }
+
+    /// Decodes a pushed body with its query: checks the size, the freshness (when a window is
+    /// configured), the signature (`signature` in plain mode, `msg_signature` in safe mode),
+    /// decrypts and checks the appid (safe mode), parses JSON or XML and types XML values.
+    ///
+    /// Safe mode is `encrypt_type=aes`, or a `msg_signature` without any `encrypt_type`; in
+    /// safe mode only the encrypted copy is read (compatible mode's plain fields are ignored).
+    /// A message without `Event` is still delivered (`event` is `None`), and so is an event the
+    /// spec does not know, with its values left as text. A plain-mode body that is really a
+    /// safe-mode envelope (an `Encrypt` and no `MsgType`) is refused as missing
+    /// `msg_signature`, rather than delivered as a message.
+    pub fn decode(&self, q: &PushQuery, body: &[u8]) -> Result<DecodedPush, CallbackError> {
+        self.decode_at(q, body, unix_now())
+    }
+
+    /// [`decode`](Self::decode) with "now" given in Unix seconds, for the freshness check.
+    pub fn decode_at(
+        &self,
+        q: &PushQuery,
+        body: &[u8],
+        now: i64,
+    ) -> Result<DecodedPush, CallbackError> {
+        let limit = self.config.max_body_bytes();
+        if body.len() > limit {
+            return Err(CallbackError::BodyTooLarge { limit });
+        }
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(CallbackError::EmptyBody);
+        }
+        let mode = q.mode()?;
+        let timestamp = PushQuery::require(&q.timestamp, "timestamp")?;
+        let nonce = PushQuery::require(&q.nonce, "nonce")?;
+        self.check_freshness(timestamp, now)?;
+        let token = self.config.token().expose();
+        let body = std::str::from_utf8(body).map_err(|_| CallbackError::NotUtf8("the body"))?;
+        match mode {
+            Mode::Plain => {
+                let signature = PushQuery::require(&q.signature, "signature")?;
+                crypto::verify_signature(
+                    signature,
+                    &[token, timestamp, nonce],
+                    SignatureKind::Plain,
+                )?;
+                let (format, message) = parse_message(body, self.spec)?;
+                if message.contains_key("Encrypt") && !message.contains_key("MsgType") {
+                    // A safe-mode envelope whose query lost its safe-mode parameters.
+                    return Err(CallbackError::MissingQueryParameter("msg_signature"));
+                }
+                Ok(push(format, format, false, message, None))
+            }
+            Mode::Safe => {
+                let key = self.config.aes_key().ok_or(CallbackError::NoAesKey)?;
+                let msg_signature = PushQuery::require(&q.msg_signature, "msg_signature")?;
+                let envelope = parse_envelope(body)?;
+                crypto::verify_signature(
+                    msg_signature,
+                    &[token, timestamp, nonce, &envelope.encrypt],
+                    SignatureKind::Msg,
+                )?;
+                let (app_id, text) = self.open(key, &envelope.encrypt)?;
+                let (format, message) = parse_message(&text, self.spec)?;
+                Ok(push(format, envelope.format, true, message, Some(app_id)))
+            }
+        }
+    }
+
+    /// Decrypts an `Encrypt` value, checks its appid, and returns the appid and the message.
+    fn open(&self, key: &EncodingAesKey, encrypt: &str) -> Result<(String, String), CallbackError> {
+        let plain = crypto::decrypt(key, encrypt)?;
+        let app_id = String::from_utf8(plain.app_id);
+        if let Some(expected) = self.config.app_id() {
+            let matches = app_id.as_deref().is_ok_and(|got| got == expected);
+            if !matches {
+                let got = match &app_id {
+                    Ok(s) => s.clone(),
+                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                };
+                // Appids are short; a long tail is garbage, so show only its start.
+                let got = match got.char_indices().nth(MAX_APP_ID_SHOWN) {
+                    Some((cut, _)) => format!("{}…", &got[..cut]),
+                    None => got,
+                };
+                return Err(CallbackError::AppIdMismatch {
+                    expected: expected.to_string(),
+                    got,
+                });
+            }
+        }
+        let app_id = app_id.map_err(|_| CallbackError::NotUtf8("the decrypted appid"))?;
+        let text = String::from_utf8(plain.message)
+            .map_err(|_| CallbackError::NotUtf8("the decrypted message"))?;
+        Ok((app_id, text))
+    }
+
+    fn check_freshness(&self, timestamp: &str, now: i64) -> Result<(), CallbackError> {
+        let Some(window) = self.config.max_age() else {
+            return Ok(());
+        };
+        let ts: i64 = timestamp
+            .trim()
+            .parse()
+            .map_err(|_| CallbackError::InvalidTimestamp(timestamp.to_string()))?;
+        let skew = now.abs_diff(ts);
+        if skew > window.as_secs() {
+            return Err(CallbackError::StaleTimestamp {
+                timestamp: ts,
+                skew_secs: skew,
+                max_age_secs: window.as_secs(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn push(
+    format: Format,
+    envelope_format: Format,
+    encrypted: bool,
+    message: serde_json::Map<String, Value>,
+    app_id: Option<String>,
+) -> DecodedPush {
+    let event = match message.get("Event") {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    DecodedPush {
+        format,
+        envelope_format,
+        encrypted,
+        message: Value::Object(message),
+        event,
+        app_id,
+    }
+}

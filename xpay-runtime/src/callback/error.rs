@@ -1,0 +1,210 @@
+//! [`CallbackError`]: everything that can go wrong with a push, in words.
+//!
+//! No variant ever carries the message-push token or the EncodingAESKey (not even a character
+//! of it). Appids, signatures, timestamps and parser messages are not secret and are shown.
+
+use std::fmt;
+
+use super::Format;
+
+/// Which signature of a push failed to verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignatureKind {
+    /// `signature` of a URL-verification request (GET with `echostr`).
+    Url,
+    /// `signature` of a plain-mode push (POST without encryption).
+    Plain,
+    /// `msg_signature` of a safe-mode push (POST with `encrypt_type=aes`).
+    Msg,
+}
+
+impl fmt::Display for SignatureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SignatureKind::Url => "`signature` of the URL verification",
+            SignatureKind::Plain => "`signature` of the plain-mode push",
+            SignatureKind::Msg => "`msg_signature` of the safe-mode push",
+        })
+    }
+}
+
+/// A push that could not be verified, decrypted or parsed, or a reply that could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CallbackError {
+    /// A signature did not match the one computed with the configured token.
+    #[error("{0} does not match: the request was not signed with the configured token")]
+    SignatureMismatch(SignatureKind),
+
+    /// A query parameter the request needs is absent.
+    #[error("missing query parameter `{0}`")]
+    MissingQueryParameter(&'static str),
+
+    /// `encrypt_type` is neither `aes` nor `raw`.
+    #[error("unsupported encrypt_type `{0}`: expected `aes` (safe mode) or `raw` (plain mode)")]
+    UnsupportedEncryptType(String),
+
+    /// The `timestamp` query parameter is not an integer (checked only with a freshness window).
+    #[error("query parameter `timestamp` is not an integer: `{0}`")]
+    InvalidTimestamp(String),
+
+    /// The push's `timestamp` is further from now than the configured window.
+    #[error(
+        "stale push: timestamp {timestamp} is {skew_secs} s away from now, outside the {max_age_secs} s window"
+    )]
+    StaleTimestamp {
+        /// The push's `timestamp` (Unix seconds).
+        timestamp: i64,
+        /// How far it is from now, in seconds (past or future).
+        skew_secs: u64,
+        /// The configured window, in seconds.
+        max_age_secs: u64,
+    },
+
+    /// The body is empty (or only whitespace).
+    #[error("the push body is empty")]
+    EmptyBody,
+
+    /// The body is larger than the configured limit; reading stopped there.
+    #[error("the push body is larger than the {limit}-byte limit; stopped reading")]
+    BodyTooLarge {
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+
+    /// The body could not be read.
+    #[error("cannot read the push body: {0}")]
+    BodyRead(String),
+
+    /// A safe-mode push arrived but no EncodingAESKey is configured.
+    #[error("safe-mode push (encrypt_type=aes) but no EncodingAESKey is configured")]
+    NoAesKey,
+
+    /// The configured EncodingAESKey is not usable. The key itself is never shown.
+    #[error("invalid EncodingAESKey: {0}")]
+    InvalidAesKey(String),
+
+    /// `Encrypt` is not valid base64.
+    #[error("`Encrypt` is not valid base64: {0}")]
+    Base64(String),
+
+    /// `Encrypt` decodes to nothing.
+    #[error("`Encrypt` decodes to an empty ciphertext")]
+    EmptyCiphertext,
+
+    /// The ciphertext is not a whole number of AES blocks.
+    #[error("ciphertext length {len} is not a multiple of the 16-byte AES block")]
+    CiphertextLength {
+        /// The decoded ciphertext's length in bytes.
+        len: usize,
+    },
+
+    /// The decrypted data does not end in valid PKCS#7 padding (block size 32).
+    #[error("bad PKCS#7 padding (block size 32) after decryption: {0}")]
+    BadPadding(String),
+
+    /// The unpadded plaintext is shorter than its 20-byte header (16 random + 4 length bytes).
+    #[error(
+        "decrypted plaintext is {len} bytes, shorter than the 20-byte header (16 random bytes + 4-byte length)"
+    )]
+    PlaintextTooShort {
+        /// The unpadded plaintext's length.
+        len: usize,
+    },
+
+    /// The plaintext's declared message length runs past its end.
+    #[error(
+        "decrypted plaintext declares a {declared}-byte message but only {available} bytes follow its header"
+    )]
+    MessageLength {
+        /// The length in the header.
+        declared: u32,
+        /// The bytes left after the header.
+        available: usize,
+    },
+
+    /// The plaintext's appid is not the configured one: the push was meant for another app.
+    #[error("appid mismatch: expected `{expected}`, got `{got}`")]
+    AppIdMismatch {
+        /// The configured appid.
+        expected: String,
+        /// The appid in the push (lossily decoded when not UTF-8).
+        got: String,
+    },
+
+    /// Some text is not UTF-8.
+    #[error("{0} is not valid UTF-8")]
+    NotUtf8(&'static str),
+
+    /// A document starts with neither `{` (JSON) nor `<` (XML).
+    #[error("the {0} is neither JSON nor XML (it must start with `{{` or `<`)")]
+    UnrecognizedFormat(&'static str),
+
+    /// A JSON or XML document could not be parsed.
+    #[error("malformed {format} {what}: {message}")]
+    Malformed {
+        /// The format it was parsed as.
+        format: Format,
+        /// Which document: `envelope`, `message` or `body`.
+        what: &'static str,
+        /// The parser's message.
+        message: String,
+    },
+
+    /// A field the push needs is absent.
+    #[error("missing field `{field}` in the {what}")]
+    MissingField {
+        /// The field (`Encrypt`).
+        field: &'static str,
+        /// Where it was looked for (`envelope`).
+        what: &'static str,
+    },
+
+    /// An XML value the spec types as an integer is not one.
+    #[error("field `{field}` must be an integer, got `{value}`")]
+    NotAnInteger {
+        /// The field's path (`GoodsInfo.Quantity`).
+        field: String,
+        /// The text found.
+        value: String,
+    },
+
+    /// An XML value the spec types as a boolean is not one.
+    #[error("field `{field}` must be a boolean (true/false/1/0), got `{value}`")]
+    NotABool {
+        /// The field's path.
+        field: String,
+        /// The text found.
+        value: String,
+    },
+
+    /// A message is too long to encrypt (its length must fit in a u32).
+    #[error("message of {len} bytes is too long to encrypt")]
+    MessageTooLong {
+        /// The message's length in bytes.
+        len: usize,
+    },
+
+    /// A reply or message could not be written.
+    #[error("cannot write the {format} reply: {message}")]
+    InvalidReply {
+        /// The format being written.
+        format: Format,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl CallbackError {
+    pub(crate) fn malformed(
+        format: Format,
+        what: &'static str,
+        message: impl fmt::Display,
+    ) -> Self {
+        CallbackError::Malformed {
+            format,
+            what,
+            message: message.to_string(),
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Property tests: no input makes decoding panic, and what the sending side builds decodes
+//! back to the same message.
+
+use proptest::prelude::*;
+use serde_json::json;
+
+use super::*;
+use crate::callback::format::{Scalar, render_fields};
+use crate::callback::{
+    Format, PushQuery, encrypt, encrypt_push, render_message, sign_plain_push, signature,
+};
+
+const TS: &str = "1732700000";
+const NONCE: &str = "n1";
+
+fn query_strings() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "((signature|timestamp|nonce|echostr|encrypt_type|msg_signature|openid|x)=[a-z0-9%+&=]{0,12}&?){0,7}",
+        "signature=[0-9a-f]{40}&timestamp=[0-9]{1,12}&nonce=[0-9]{1,10}(&encrypt_type=(aes|raw|x))?(&msg_signature=[0-9a-f]{0,40})?",
+    ]
+}
+
+/// XML-ish text: tags, CDATA, references and text in any order.
+fn xmlish() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            "<(xml|Event|CreateTime|CoinInfo|GoodsInfo|Quantity|Env|A)>",
+            "</(xml|Event|CreateTime|CoinInfo|GoodsInfo|Quantity|Env|A)>",
+            "<[A-Za-z]{1,3}/>",
+            "<!\\[CDATA\\[[^\\]]{0,6}\\]\\]>",
+            "&(amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6}|[a-z]{1,4});",
+            "(xpay_coin_pay_notify|xpay_goods_deliver_notify|[0-9]{1,20}|-?[a-z ]{0,5})",
+            "<\\?xml version=\"1.0\"\\?>|<!--[a-z]{0,3}-->|[<>&/\"'=]",
+        ],
+        0..40,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+fn plain_decoder() -> Decoder {
+    decoder(CallbackConfig::new(token(TOKEN)))
+}
+
+fn signed_plain_query() -> PushQuery {
+    sign_plain_push(&token(TOKEN), "", Format::Json, &params(TS)).query
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_bytes_and_queries_never_panic(
+        raw in query_strings(),
+        body in proptest::collection::vec(any::<u8>(), 0..512),
+    ) {
+        let q = PushQuery::parse(&raw);
+        let d = decoder(config());
+        let _ = d.decode(&q, &body);
+        let _ = d.verify_url(&q);
+        let _ = plain_decoder().decode(&q, &body);
+    }
+
+    #[test]
+    fn signed_plain_bodies_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = plain_decoder().decode(&signed_plain_query(), &body);
+    }
+
+    #[test]
+    fn signed_xmlish_bodies_never_panic(body in xmlish()) {
+        let _ = plain_decoder().decode(&signed_plain_query(), body.as_bytes());
+        let wrapped = format!("<xml><Event>xpay_coin_pay_notify</Event>{body}</xml>");
+        let _ = plain_decoder().decode(&signed_plain_query(), wrapped.as_bytes());
+    }
+
+    #[test]
+    fn signed_arbitrary_encrypt_never_panics(encrypt in "[A-Za-z0-9+/=]{0,200}|.{0,50}") {
+        let q = PushQuery {
+            timestamp: Some(TS.into()),
+            nonce: Some(NONCE.into()),
+            encrypt_type: Some("aes".into()),
+            msg_signature: Some(signature(&[TOKEN, TS, NONCE, &encrypt])),
+            ..PushQuery::default()
+        };
+        let body = render_fields(
+            Format::Xml,
+            &[("ToUserName", Scalar::Str("gh")), ("Encrypt", Scalar::Str(&encrypt))],
+        );
+        let _ = decoder(config()).decode(&q, body.as_bytes());
+    }
+
+    #[test]
+    fn encrypted_arbitrary_plaintexts_never_panic(
+        message in proptest::collection::vec(any::<u8>(), 0..256),
+        xml in xmlish(),
+        app_id in "wx1234567890abcdef|.{0,20}",
+    ) {
+        let d = decoder(CallbackConfig::new(token(TOKEN)).with_aes_key(key(KEY)));
+        for m in [message.as_slice(), xml.as_bytes()] {
+            let enc = encrypt(&key(KEY), &app_id, m, [3; 16]);
+            prop_assert!(enc.is_ok());
+            let enc = enc.unwrap_or_default();
+            let q = PushQuery {
+                timestamp: Some(TS.into()),
+                nonce: Some(NONCE.into()),
+                encrypt_type: Some("aes".into()),
+                msg_signature: Some(signature(&[TOKEN, TS, NONCE, &enc])),
+                ..PushQuery::default()
+            };
+            let body = render_fields(Format::Json, &[("Encrypt", Scalar::Str(&enc))]);
+            let _ = d.decode(&q, body.as_bytes());
+        }
+    }
+
+    #[test]
+    fn any_strings_round_trip(
+        attach in "[^\r]{0,40}",
+        product in "[^\r]{0,20}",
+        transaction in "[0-9]{1,30}",
+        quantity in any::<i64>(),
+        plaintext_xml in any::<bool>(),
+        envelope_xml in any::<bool>(),
+    ) {
+        let event = json!({
+            "Event": "xpay_goods_deliver_notify",
+            "CreateTime": 1,
+            "WeChatPayInfo": {"TransactionId": transaction},
+            "GoodsInfo": {"ProductId": product, "Quantity": quantity, "Attach": attach},
+        });
+        let fmt = |xml: bool| if xml { Format::Xml } else { Format::Json };
+        let message = render_message(&event, fmt(plaintext_xml));
+        prop_assert!(message.is_ok());
+        let pushed = encrypt_push(
+            &token(TOKEN),
+            &key(KEY),
+            APP_ID,
+            "gh",
+            &message.unwrap_or_default(),
+            fmt(envelope_xml),
+            &params(TS),
+        );
+        prop_assert!(pushed.is_ok());
+        let Ok(pushed) = pushed else { return Ok(()) };
+        let push = decoder(config()).decode(&pushed.query, pushed.body.as_bytes());
+        prop_assert_eq!(push.map(|p| p.message), Ok(event));
+    }
+}

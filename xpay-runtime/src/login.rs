@@ -1,0 +1,99 @@
+//! `code2session`: a user's login code (`wx.login`) for the openid and session key every
+//! `pay+user` action needs.
+
+use crate::call::read_limited;
+use crate::client::Client;
+use crate::{Error, Result, SessionKey};
+use serde::Deserialize;
+use std::fmt;
+
+/// What `/sns/jscode2session` gives for a login code.
+#[derive(Clone)]
+pub struct Login {
+    /// The user's openid in this mini program.
+    pub openid: String,
+    /// The session key: sign `pay+user` actions and payments with the latest one.
+    pub session_key: SessionKey,
+    /// The unionid, when the app is bound to an open platform account.
+    pub unionid: Option<String>,
+}
+
+impl fmt::Debug for Login {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Login")
+            .field("openid", &self.openid)
+            .field("session_key", &self.session_key)
+            .field("unionid", &self.unionid)
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+    openid: Option<String>,
+    session_key: Option<String>,
+    unionid: Option<String>,
+}
+
+impl Client {
+    /// Exchanges a `wx.login` code for the user's openid and session key
+    /// (`GET /sns/jscode2session`). Needs the app id and AppSecret.
+    pub async fn code2session(&self, js_code: &str) -> Result<Login> {
+        const ACTION: &str = "code2session";
+        let app_id = self
+            .app_id()
+            .ok_or_else(|| Error::Config("code2session needs the app id (XPAY_APP_ID)".into()))?;
+        let secret = self.inner.app_secret.as_ref().ok_or_else(|| {
+            Error::Config("code2session needs the AppSecret (XPAY_APP_SECRET)".into())
+        })?;
+        if js_code.is_empty() {
+            return Err(Error::invalid(ACTION, "js_code", "is empty"));
+        }
+        let mut url = self.url("/sns/jscode2session")?;
+        url.query_pairs_mut()
+            .append_pair("appid", app_id)
+            .append_pair("secret", secret.expose())
+            .append_pair("js_code", js_code)
+            .append_pair("grant_type", "authorization_code");
+        let transport = |e: reqwest::Error| Error::Transport {
+            action: ACTION.into(),
+            source: e.without_url(),
+        };
+        let resp = self.inner.http.get(url).send().await.map_err(transport)?;
+        if !resp.status().is_success() {
+            return Err(Error::Http {
+                action: ACTION.into(),
+                status: resp.status().as_u16(),
+            });
+        }
+        let body = read_limited(resp, 64 * 1024).await.map_err(|e| match e {
+            crate::call::ReadError::Transport(e) => transport(e),
+            crate::call::ReadError::TooLarge => Error::Decode {
+                action: ACTION.into(),
+                message: "response larger than 64 KiB".into(),
+            },
+        })?;
+        let a: Answer = serde_json::from_slice(&body).map_err(|e| Error::Decode {
+            action: ACTION.into(),
+            message: e.to_string(),
+        })?;
+        if a.errcode != 0 {
+            return Err(self.wechat_error(ACTION, a.errcode, a.errmsg));
+        }
+        match (a.openid, a.session_key) {
+            (Some(openid), Some(key)) if !openid.is_empty() => Ok(Login {
+                openid,
+                session_key: SessionKey::new(key)?,
+                unionid: a.unionid,
+            }),
+            _ => Err(Error::Decode {
+                action: ACTION.into(),
+                message: "the answer has no openid or session_key".into(),
+            }),
+        }
+    }
+}
