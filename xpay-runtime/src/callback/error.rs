@@ -193,6 +193,16 @@ pub enum CallbackError {
         /// What is wrong.
         message: String,
     },
+
+    /// A verified push of a known event does not have the shape the spec gives it. The push
+    /// is answered with a failure so that WeChat retries, rather than acknowledged unhandled.
+    #[error("the {event} push does not fit the spec's fields: {message}")]
+    EventShape {
+        /// The `Event` value.
+        event: String,
+        /// What did not fit (serde's message; values of secrets never occur in pushes).
+        message: String,
+    },
 }
 
 impl CallbackError {

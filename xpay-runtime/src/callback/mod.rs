@@ -51,7 +51,11 @@ mod format;
 mod push;
 mod query;
 mod reply;
+mod typed;
 mod xml;
+
+#[cfg(feature = "axum")]
+pub mod axum;
 
 #[cfg(test)]
 mod tests;
@@ -69,6 +73,7 @@ pub use format::render_message;
 pub use push::{SealParams, SignedPush, encrypt_push, sign_plain_push, sign_url_verification};
 pub use query::PushQuery;
 pub use reply::{FAILURE_ERRCODE, FAILURE_STATUS, Reply, ReplyBody};
+pub use typed::Push;
 
 /// The format of a push document: WeChat's message-push "数据格式" setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
