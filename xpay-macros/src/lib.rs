@@ -1,6 +1,6 @@
 //! The `generate!` proc-macro of xpay-rs.
 //!
-//! ```ignore
+//! ```text
 //! xpay_runtime::generate!(spec = "../spec/extra.yaml", trait_name = "ExtraActions");
 //! ```
 //!

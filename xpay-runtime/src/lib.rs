@@ -76,3 +76,8 @@ pub mod __private {
     pub use serde;
     pub use serde_json;
 }
+
+/// The README's examples, compiled as doctests so they stay true.
+#[cfg(all(doctest, feature = "axum"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
