@@ -1,5 +1,6 @@
 //! The command line as clap types: one struct of arguments per command, plus the groups of
-//! settings commands share ([`KeyArgs`], [`OfferArg`], [`ApiArgs`], [`EnvArg`]).
+//! settings commands share ([`KeyArgs`], [`OfferArg`], [`ApiArgs`], [`EnvArg`],
+//! [`CallbackTokenArg`]).
 //!
 //! Settings are plain strings here and are resolved (flag first, then the `XPAY_*` variable)
 //! by [`crate::config`] only when a command needs them, so a command never fails over a
@@ -19,8 +20,9 @@ use xpay_runtime::token::TokenMode;
 ///
 /// Settings come from flags or the environment (`XPAY_APP_ID`, `XPAY_APP_SECRET`,
 /// `XPAY_OFFER_ID`, `XPAY_APP_KEY`, `XPAY_SANDBOX_APP_KEY`, `XPAY_ENV`, `XPAY_BASE_URL`,
-/// `XPAY_ACCESS_TOKEN`, `XPAY_TOKEN_MODE`); a flag wins over its variable, and each command
-/// needs only its own. Errors are one line on stderr and exit 1.
+/// `XPAY_ACCESS_TOKEN`, `XPAY_TOKEN_MODE`, `XPAY_CALLBACK_TOKEN`, `XPAY_ENCODING_AES_KEY`); a
+/// flag wins over its variable, and each command needs only its own. Errors are one line on
+/// stderr and exit 1.
 #[derive(Debug, Parser)]
 #[command(name = "xpay", version, arg_required_else_help = false)]
 pub struct Cli {
@@ -46,6 +48,12 @@ pub enum Command {
     /// List, check or document an xpay spec (the built-in one or a file).
     #[command(subcommand, arg_required_else_help = false)]
     Spec(SpecCommand),
+    /// Message-push callbacks: decode a pushed body, or answer a URL verification.
+    ///
+    /// Needs the message-push Token (XPAY_CALLBACK_TOKEN); `decode` also the EncodingAESKey
+    /// (XPAY_ENCODING_AES_KEY) for safe-mode pushes, and checks the appid when XPAY_APP_ID is set.
+    #[command(subcommand, arg_required_else_help = false)]
+    Callback(CallbackCommand),
 }
 
 /// `xpay sign-payment`.
@@ -147,6 +155,84 @@ pub struct SpecDocsArgs {
     pub path: Option<PathBuf>,
 }
 
+/// `xpay callback …`.
+#[derive(Debug, Subcommand)]
+pub enum CallbackCommand {
+    /// Verify and decrypt a pushed body (FILE, or stdin when FILE is absent or `-`); prints
+    /// the message as one JSON document with WeChat's field names.
+    ///
+    /// The flags are the push's query parameters. Safe mode is `--encrypt-type aes` (or a
+    /// `--msg-signature` alone) and needs XPAY_ENCODING_AES_KEY; plain mode needs
+    /// `--signature`. No freshness check unless `--max-age` is given.
+    Decode(CallbackDecodeArgs),
+    /// Answer WeChat's URL verification: prints the echostr when the signature holds.
+    VerifyUrl(CallbackVerifyUrlArgs),
+}
+
+/// `xpay callback decode`.
+#[derive(Debug, Args)]
+pub struct CallbackDecodeArgs {
+    /// `signature`: checked in plain mode (SHA-1 of the sorted token, timestamp and nonce).
+    #[arg(long, value_name = "S")]
+    pub signature: Option<String>,
+    /// `timestamp`: Unix seconds, as in the push's query.
+    #[arg(long, value_name = "T")]
+    pub timestamp: Option<String>,
+    /// `nonce`, as in the push's query.
+    #[arg(long, value_name = "N")]
+    pub nonce: Option<String>,
+    /// `msg_signature`: checked in safe mode (SHA-1 of the sorted token, timestamp, nonce and Encrypt).
+    #[arg(long, value_name = "M")]
+    pub msg_signature: Option<String>,
+    /// `encrypt_type`: `aes` for safe mode (encrypted), absent or `raw` for plain mode.
+    #[arg(long, value_name = "aes")]
+    pub encrypt_type: Option<String>,
+    /// Reject a push whose timestamp is more than SECS away from now (default: no check;
+    /// WeChat retries a push for about a day with its original timestamp).
+    #[arg(long, value_name = "SECS")]
+    pub max_age: Option<u64>,
+    /// The pushed body (JSON or XML); stdin when absent or `-`. At most 64 KiB.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// `--callback-token`.
+    #[command(flatten)]
+    pub token: CallbackTokenArg,
+    /// The EncodingAESKey, for safe-mode pushes [env: XPAY_ENCODING_AES_KEY; prefer the variable].
+    #[arg(long, value_name = "KEY")]
+    pub encoding_aes_key: Option<String>,
+    /// Reject decrypted pushes for another mini program than this appid [env: XPAY_APP_ID].
+    #[arg(long, value_name = "ID")]
+    pub app_id: Option<String>,
+}
+
+/// `xpay callback verify-url`.
+#[derive(Debug, Args)]
+pub struct CallbackVerifyUrlArgs {
+    /// `signature` from the verification request's query.
+    #[arg(long, value_name = "S")]
+    pub signature: String,
+    /// `timestamp` from the query.
+    #[arg(long, value_name = "T")]
+    pub timestamp: String,
+    /// `nonce` from the query.
+    #[arg(long, value_name = "N")]
+    pub nonce: String,
+    /// `echostr` from the query: printed back unchanged when the signature holds.
+    #[arg(long, value_name = "E")]
+    pub echostr: String,
+    /// `--callback-token`.
+    #[command(flatten)]
+    pub token: CallbackTokenArg,
+}
+
+/// `--callback-token`: the message-push Token pushes are signed with.
+#[derive(Debug, Clone, Args)]
+pub struct CallbackTokenArg {
+    /// The message-push Token (令牌; MP → 开发管理 → 消息推送) [env: XPAY_CALLBACK_TOKEN; prefer the variable].
+    #[arg(long, value_name = "TOKEN")]
+    pub callback_token: Option<String>,
+}
+
 /// `--env`: which environment a command targets.
 #[derive(Debug, Clone, Args)]
 pub struct EnvArg {
@@ -186,7 +272,7 @@ pub struct ApiArgs {
     /// Use this access token and fetch none [env: XPAY_ACCESS_TOKEN; prefer the variable].
     #[arg(long, value_name = "TOKEN")]
     pub access_token: Option<String>,
-    /// Replaces https://api.weixin.qq.com (a mock or a proxy) [env: XPAY_BASE_URL].
+    /// Replaces `https://api.weixin.qq.com` (a mock or a proxy) [env: XPAY_BASE_URL].
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
     /// How tokens are fetched: `stable` (default) or `classic` [env: XPAY_TOKEN_MODE].

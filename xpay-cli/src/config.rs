@@ -1,15 +1,18 @@
 //! Settings from flags or `XPAY_*` environment variables, resolved per command into a
-//! [`ClientBuilder`].
+//! [`ClientBuilder`] or, for the `callback` commands, a [`CallbackConfig`].
 //!
 //! A flag wins over its variable; an empty variable counts as unset. Each command resolves
 //! only the settings it uses and passes the rest nowhere, so `sign-payment` never looks at the
 //! AppSecret and `call` never needs the offer id. What is missing is reported by the runtime
 //! when it is needed, naming the variable to set.
 
-use crate::cli::{ApiArgs, EnvArg, KeyArgs, OfferArg, parse_env, parse_token_mode};
+use crate::cli::{
+    ApiArgs, CallbackTokenArg, EnvArg, KeyArgs, OfferArg, parse_env, parse_token_mode,
+};
 use crate::error::Failure;
 use std::env::VarError;
-use xpay_runtime::{Client, ClientBuilder, Env};
+use xpay_runtime::callback::{CallbackConfig, EncodingAesKey};
+use xpay_runtime::{CallbackToken, Client, ClientBuilder, Env};
 
 /// The production AppKey.
 pub const APP_KEY: &str = "XPAY_APP_KEY";
@@ -29,6 +32,10 @@ pub const BASE_URL: &str = "XPAY_BASE_URL";
 pub const TOKEN_MODE: &str = "XPAY_TOKEN_MODE";
 /// `0` or `1`.
 pub const ENV: &str = "XPAY_ENV";
+/// The message-push Token (令牌).
+pub const CALLBACK_TOKEN: &str = "XPAY_CALLBACK_TOKEN";
+/// The message-push EncodingAESKey (消息加密密钥).
+pub const ENCODING_AES_KEY: &str = "XPAY_ENCODING_AES_KEY";
 
 /// The flag's value, else the variable's (empty counts as unset).
 pub fn setting(flag: Option<&str>, var: &str) -> Result<Option<String>, Failure> {
@@ -114,4 +121,38 @@ pub fn api_client(
     }
     let b = with_keys(with_offer(b, offer)?, keys)?;
     Ok(b.build()?)
+}
+
+/// The message-push Token: `--callback-token`, else `XPAY_CALLBACK_TOKEN`; required.
+pub fn callback_token(arg: &CallbackTokenArg) -> Result<CallbackToken, Failure> {
+    let token = setting(arg.callback_token.as_deref(), CALLBACK_TOKEN)?.ok_or_else(|| {
+        Failure::msg(format_args!(
+            "no message-push Token configured (令牌, MP → 开发管理 → 消息推送; {CALLBACK_TOKEN})"
+        ))
+    })?;
+    Ok(CallbackToken::new(token)?)
+}
+
+/// The settings of `callback decode`: the Token (required), the EncodingAESKey and the appid
+/// to check when they are configured. Neither the Token nor the key ever reaches a message.
+pub fn callback_config(
+    token: &CallbackTokenArg,
+    aes_key: Option<&str>,
+    app_id: Option<&str>,
+) -> Result<CallbackConfig, Failure> {
+    let mut config = CallbackConfig::new(callback_token(token)?);
+    if let Some(key) = setting(aes_key, ENCODING_AES_KEY)? {
+        let source = if aes_key.is_some() {
+            "--encoding-aes-key"
+        } else {
+            ENCODING_AES_KEY
+        };
+        let key =
+            EncodingAesKey::new(key).map_err(|e| Failure::msg(format_args!("{source}: {e}")))?;
+        config = config.with_aes_key(key);
+    }
+    if let Some(id) = setting(app_id, APP_ID)? {
+        config = config.with_app_id(id);
+    }
+    Ok(config)
 }

@@ -2,10 +2,10 @@
 //!
 //! Each command takes its args struct, resolves only the settings it needs through
 //! [`crate::config`], writes its result through [`crate::output`], and returns a
-//! [`Failure`] otherwise. Later commands (`callback decode|verify-url`, `mock`, `demo`) are
-//! added the same way.
+//! [`Failure`] otherwise. Later commands (`mock`, `demo`) are added the same way.
 
 pub mod call;
+pub mod callback;
 pub mod sign_payment;
 pub mod spec;
 
@@ -18,5 +18,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::SignPayment(args) => sign_payment::run(args),
         Command::Call(args) => call::run(args),
         Command::Spec(cmd) => spec::run(cmd),
+        Command::Callback(cmd) => callback::run(cmd),
     }
 }
