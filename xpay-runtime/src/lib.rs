@@ -17,9 +17,9 @@ mod client;
 mod env;
 mod error;
 mod json_string;
-mod login;
 #[doc(hidden)]
 pub mod lenient;
+mod login;
 pub mod meta;
 mod payment;
 mod secret;

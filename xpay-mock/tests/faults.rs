@@ -1,0 +1,252 @@
+//! Fault injection: next-N errcodes, HTTP statuses, latency, and expired tokens, seen through
+//! the real client.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{client, code, get_json, login, pay, post_json, present, raw_token, start};
+use serde_json::json;
+use xpay_mock::{Fault, errcodes};
+use xpay_runtime::api::{QueryUserBalanceRequest, StartUploadGoodsRequest, UploadItem};
+use xpay_runtime::{Env, Error};
+
+#[tokio::test]
+async fn next_n_calls_fail_with_an_errcode_and_move_nothing() {
+    let server = start().await;
+    let client = client(&server);
+    let (openid, sk) = login(&server, "kate");
+    client
+        .present_currency(present(&openid, "gift_1", 50))
+        .await
+        .expect("present");
+
+    server
+        .fail_next("currency_pay", 2, Fault::errcode(268_490_015))
+        .expect("fault");
+    for _ in 0..2 {
+        let e = client
+            .currency_pay(pay(&openid, "pay_1", 10), &sk)
+            .await
+            .expect_err("injected");
+        assert_eq!(code(&e), 268_490_015);
+        assert!(e.to_string().contains("rate limited"), "{e}");
+    }
+    assert_eq!(
+        server.balance(&openid, Env::Production).balance,
+        50,
+        "nothing moved"
+    );
+    client
+        .currency_pay(pay(&openid, "pay_1", 10), &sk)
+        .await
+        .expect("third call passes");
+    assert_eq!(server.balance(&openid, Env::Production).balance, 40);
+
+    // Aliases name the same endpoint; unknown names are refused.
+    server
+        .fail_next("currency_present", 1, Fault::errcode_with(-2, "custom"))
+        .expect("alias");
+    let e = client
+        .present_currency(present(&openid, "gift_2", 1))
+        .await
+        .expect_err("injected");
+    assert_eq!(code(&e), -2);
+    assert!(
+        server
+            .fail_next("no_such_action", 1, Fault::errcode(-1))
+            .is_err()
+    );
+    assert!(server.fail_next("query_order", 1, Fault::http(20)).is_err());
+}
+
+#[tokio::test]
+async fn http_500_is_retried_by_the_client_where_safe() {
+    let server = start().await;
+    let client = client(&server);
+    let (openid, sk) = login(&server, "liam");
+    let req = || QueryUserBalanceRequest {
+        openid: openid.clone(),
+        env: None,
+        user_ip: "127.0.0.1".into(),
+    };
+
+    // A safe query: one 500, then success on the client's retry.
+    server
+        .fail_next("query_user_balance", 1, Fault::http(500))
+        .expect("fault");
+    client
+        .query_user_balance(req(), &sk)
+        .await
+        .expect("recovers");
+    let statuses: Vec<u16> = server
+        .requests()
+        .iter()
+        .filter(|r| r.endpoint == "query_user_balance")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [500, 200]);
+
+    // A task start is never retried: the 500 reaches the caller.
+    server
+        .fail_next("start_upload_goods", 1, Fault::http(503))
+        .expect("fault");
+    let e = client
+        .start_upload_goods(StartUploadGoodsRequest {
+            upload_item: vec![UploadItem {
+                id: "item_1".into(),
+                name: "Sword".into(),
+                price: 100,
+                remark: "r".into(),
+                item_url: "https://example.com/a.png".into(),
+            }],
+            env: None,
+        })
+        .await
+        .expect_err("not retried");
+    assert!(matches!(e, Error::Http { status: 503, .. }), "{e}");
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refetched_once() {
+    let server = start().await;
+    let client = client(&server);
+    let (openid, _) = login(&server, "mia");
+    client
+        .present_currency(present(&openid, "gift_1", 1))
+        .await
+        .expect("first");
+    assert_eq!(server.token_fetches(), 1);
+
+    server.expire_token();
+    client
+        .present_currency(present(&openid, "gift_2", 1))
+        .await
+        .expect("recovers");
+    assert_eq!(server.token_fetches(), 2, "exactly one refetch");
+    let codes: Vec<i64> = server
+        .requests()
+        .iter()
+        .filter(|r| r.endpoint == "present_currency")
+        .map(|r| r.errcode)
+        .collect();
+    assert_eq!(codes, [0, errcodes::TOKEN_EXPIRED, 0]);
+    assert_eq!(server.balance(&openid, Env::Production).balance, 2);
+
+    // A token fetch that fails is reported, and the next one works.
+    server.expire_token();
+    server
+        .fail_next("stable_token", 2, Fault::errcode(-1))
+        .expect("fault");
+    let e = client
+        .present_currency(present(&openid, "gift_3", 1))
+        .await
+        .expect_err("no token");
+    assert!(matches!(e, Error::Token(_)), "{e}");
+    server.clear_faults();
+    client
+        .present_currency(present(&openid, "gift_3", 1))
+        .await
+        .expect("recovers");
+}
+
+#[tokio::test]
+async fn latency_delays_answers() {
+    let server = start().await;
+    let client = client(&server);
+    let (openid, _) = login(&server, "noah");
+    client
+        .present_currency(present(&openid, "gift_0", 1))
+        .await
+        .expect("warm up");
+
+    server.set_latency(Duration::from_millis(150));
+    let t = Instant::now();
+    client
+        .present_currency(present(&openid, "gift_1", 1))
+        .await
+        .expect("slow");
+    assert!(
+        t.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        t.elapsed()
+    );
+
+    server.set_latency(Duration::ZERO);
+    server
+        .set_endpoint_latency("present_currency", Some(Duration::from_millis(300)))
+        .expect("latency");
+    let t = Instant::now();
+    client
+        .present_currency(present(&openid, "gift_2", 1))
+        .await
+        .expect("slow");
+    assert!(t.elapsed() >= Duration::from_millis(300));
+    server
+        .set_endpoint_latency("present_currency", None)
+        .expect("latency");
+    let t = Instant::now();
+    client
+        .present_currency(present(&openid, "gift_3", 1))
+        .await
+        .expect("fast");
+    assert!(t.elapsed() < Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn faults_over_http() {
+    let server = start().await;
+    let client = client(&server);
+    let (openid, _) = login(&server, "olga");
+
+    let v = post_json(
+        &server,
+        "/mock/fail",
+        &json!({"action": "present_currency", "n": 1, "errcode": 268490015}),
+    )
+    .await;
+    assert_eq!(v["errcode"], 0, "{v}");
+    let e = client
+        .present_currency(present(&openid, "gift_1", 1))
+        .await
+        .expect_err("injected");
+    assert_eq!(code(&e), 268_490_015);
+
+    let v = post_json(
+        &server,
+        "/mock/fail",
+        &json!({"action": "nope", "errcode": 1}),
+    )
+    .await;
+    assert_eq!(v["errcode"], errcodes::INVALID_FIELD, "{v}");
+    let v = post_json(
+        &server,
+        "/mock/fail",
+        &json!({"action": "query_order", "errcode": 1, "status": 500}),
+    )
+    .await;
+    assert_eq!(v["errcode"], errcodes::INVALID_FIELD, "{v}");
+
+    let before = server.token_fetches();
+    let v = post_json(&server, "/mock/expire_token", &json!({})).await;
+    assert_eq!(v["errcode"], 0);
+    client
+        .present_currency(present(&openid, "gift_2", 1))
+        .await
+        .expect("recovers");
+    assert_eq!(server.token_fetches(), before + 1);
+
+    let v = post_json(&server, "/mock/latency", &json!({"millis": 100})).await;
+    assert_eq!(v["errcode"], 0);
+    let t = Instant::now();
+    let _ = raw_token(&server).await;
+    assert!(t.elapsed() >= Duration::from_millis(100));
+    let v = post_json(&server, "/mock/reset_faults", &json!({})).await;
+    assert_eq!(v["errcode"], 0);
+
+    let stats = get_json(&server, "/mock/stats").await;
+    assert_eq!(
+        stats["token_fetches"].as_u64(),
+        Some(server.token_fetches())
+    );
+}

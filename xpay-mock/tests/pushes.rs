@@ -1,0 +1,467 @@
+//! Pushes reach a local axum handler that verifies `msg_signature` and decrypts them with
+//! xpay-runtime's decoder, in JSON and XML; unacknowledged pushes are retried.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use common::{client, login};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use xpay_mock::{Format, MockConfig, MockServer, Payment, PushRetry, PushTarget};
+use xpay_runtime::api::{
+    NotifyProvideGoodsRequest, QueryOrderRequest, RefundOrderRequest, RefundReason, ReqFrom,
+};
+use xpay_runtime::callback::{
+    CallbackConfig, DecodedPush, Decoder, EncodingAesKey, PushQuery, Reply, ReplyMode,
+};
+use xpay_runtime::{CallbackToken, Env};
+
+struct Hook {
+    decoder: Decoder,
+    fail_first: AtomicU32,
+    seen: AtomicU32,
+    tx: mpsc::UnboundedSender<(DecodedPush, PushQuery)>,
+}
+
+async fn hook_handler(
+    State(h): State<Arc<Hook>>,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
+    h.seen.fetch_add(1, Ordering::SeqCst);
+    let query = PushQuery::parse(raw.as_deref().unwrap_or_default());
+    let push = match h.decoder.decode(&query, &body) {
+        Ok(p) => p,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("rejected: {e}")).into_response(),
+    };
+    let failing = h
+        .fail_first
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    let reply = if failing {
+        Reply::Failure("not yet".into())
+    } else {
+        let _ = h.tx.send((push.clone(), query));
+        Reply::Success
+    };
+    match h.decoder.reply(&push, &reply) {
+        Ok(r) => {
+            let mut resp = (
+                StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK),
+                r.body,
+            )
+                .into_response();
+            if let Ok(ct) = HeaderValue::from_str(r.content_type) {
+                resp.headers_mut().insert(header::CONTENT_TYPE, ct);
+            }
+            resp
+        }
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+struct Callback {
+    url: String,
+    hook: Arc<Hook>,
+    rx: mpsc::UnboundedReceiver<(DecodedPush, PushQuery)>,
+}
+
+impl Callback {
+    async fn next(&mut self) -> (DecodedPush, PushQuery) {
+        tokio::time::timeout(Duration::from_secs(10), self.rx.recv())
+            .await
+            .expect("a push in time")
+            .expect("channel open")
+    }
+}
+
+async fn callback(server: &MockServer, fail_first: u32, mode: ReplyMode) -> Callback {
+    let c = server.credentials();
+    let config = CallbackConfig::new(CallbackToken::new(c.callback_token.clone()).expect("token"))
+        .with_aes_key(EncodingAesKey::new(c.encoding_aes_key.clone()).expect("aes key"))
+        .with_app_id(c.app_id.clone())
+        .with_reply_mode(mode);
+    let (tx, rx) = mpsc::unbounded_channel();
+    let hook = Arc::new(Hook {
+        decoder: Decoder::new(config, &xpay_runtime::api::SPEC),
+        fail_first: AtomicU32::new(fail_first),
+        seen: AtomicU32::new(0),
+        tx,
+    });
+    let app = Router::new()
+        .route("/callback", post(hook_handler))
+        .with_state(Arc::clone(&hook));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Callback {
+        url: format!("http://{addr}/callback"),
+        hook,
+        rx,
+    }
+}
+
+async fn mock(retry: PushRetry) -> MockServer {
+    MockServer::start(MockConfig::default().with_push_retry(retry))
+        .await
+        .expect("start")
+}
+
+fn is_digits(v: &Value) -> bool {
+    v.as_str()
+        .is_some_and(|s| s.len() >= 16 && s.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[tokio::test]
+async fn coin_payment_pushes_an_encrypted_json_notify() {
+    let server = mock(PushRetry::once()).await;
+    let mut cb = callback(&server, 0, ReplyMode::Standard).await;
+    server.set_push_target(Some(PushTarget::json(&cb.url)));
+    let (openid, _) = login(&server, "dave");
+
+    let outcome = server
+        .pay(
+            Payment::coin(&openid, "coin_trade_001", 70)
+                .with_price(10)
+                .with_attach("a=1"),
+        )
+        .await
+        .expect("pay");
+    let delivery = outcome.delivery.expect("pushed");
+    assert!(delivery.delivered, "{delivery:?}");
+    assert_eq!((delivery.attempts, delivery.last_status), (1, Some(200)));
+    assert_eq!(outcome.order.status, 4, "acknowledged: delivered");
+    assert_eq!(
+        (outcome.order.order_fee, outcome.order.left_fee),
+        (700, 700)
+    );
+
+    let (push, query) = cb.next().await;
+    assert_eq!(query.encrypt_type.as_deref(), Some("aes"));
+    assert!(query.msg_signature.is_some() && query.signature.is_some() && query.nonce.is_some());
+    assert!(push.encrypted);
+    assert_eq!(
+        (push.format, push.envelope_format),
+        (Format::Json, Format::Json)
+    );
+    assert_eq!(
+        push.app_id.as_deref(),
+        Some(server.credentials().app_id.as_str())
+    );
+    assert_eq!(push.event.as_deref(), Some("xpay_coin_pay_notify"));
+    let m = &push.message;
+    assert_eq!(m["MsgType"], "event");
+    assert_eq!(m["OpenId"], openid.as_str());
+    assert_eq!(m["OutTradeNo"], "coin_trade_001");
+    assert_eq!(m["Env"], 0);
+    assert_eq!(
+        m["CoinInfo"],
+        json!({"Quantity": 70, "OrigPrice": 700, "ActualPrice": 700, "Attach": "a=1"})
+    );
+    assert!(is_digits(&m["WeChatPayInfo"]["TransactionId"]), "{m}");
+    assert_eq!(
+        m["WeChatPayInfo"]["TransactionId"],
+        outcome.order.transaction_id.as_str()
+    );
+    assert!(m["CreateTime"].as_i64().is_some_and(|t| t > 1_700_000_000));
+    assert_eq!(server.balance(&openid, Env::Production).saved, 70);
+    assert_eq!(server.pushes().len(), 1);
+}
+
+#[tokio::test]
+async fn goods_payment_pushes_xml_and_typed_values_survive() {
+    let server = mock(PushRetry::once()).await;
+    let mut cb = callback(&server, 0, ReplyMode::Standard).await;
+    server.set_push_target(Some(PushTarget::xml(&cb.url)));
+    let (openid, _) = login(&server, "erin");
+    let outcome = server
+        .pay(Payment::goods(&openid, "goods_trade_001", "sword_01", 600, 2).with_env(Env::Sandbox))
+        .await
+        .expect("pay");
+    assert!(outcome.delivery.as_ref().is_some_and(|d| d.delivered));
+    let (push, _) = cb.next().await;
+    assert_eq!(
+        (push.format, push.envelope_format),
+        (Format::Xml, Format::Xml)
+    );
+    assert_eq!(push.event.as_deref(), Some("xpay_goods_deliver_notify"));
+    let m = &push.message;
+    assert_eq!(m["Env"], 1);
+    assert_eq!(m["GoodsInfo"]["ProductId"], "sword_01");
+    assert_eq!(m["GoodsInfo"]["Quantity"], 2);
+    assert_eq!(m["GoodsInfo"]["ActualPrice"], 1200);
+    assert!(
+        is_digits(&m["WeChatPayInfo"]["TransactionId"]),
+        "a string, even from XML: {m}"
+    );
+    assert_eq!(
+        server.balance(&openid, Env::Sandbox).balance,
+        0,
+        "goods credit no tokens"
+    );
+}
+
+#[tokio::test]
+async fn refund_order_pushes_a_refund_notify() {
+    let server = mock(PushRetry::fixed(3, Duration::from_millis(10))).await;
+    let mut cb = callback(&server, 0, ReplyMode::Standard).await;
+    server.set_push_target(Some(PushTarget::json(&cb.url)));
+    let client = client(&server);
+    let (openid, _) = login(&server, "frank");
+    let outcome = server
+        .pay(Payment::goods(&openid, "goods_trade_002", "shield", 300, 1))
+        .await
+        .expect("pay");
+    let _ = cb.next().await;
+
+    let refund = |refund_id: &str, left: i64, fee: i64| RefundOrderRequest {
+        openid: openid.clone(),
+        order_id: None,
+        wx_order_id: Some(outcome.order.wx_order_id.clone()),
+        refund_order_id: refund_id.into(),
+        left_fee: left,
+        refund_fee: fee,
+        biz_meta: Some("meta".into()),
+        refund_reason: RefundReason::UserChoice,
+        req_from: ReqFrom::User,
+        env: None,
+    };
+    // A stale left_fee is refused.
+    let e = client
+        .refund_order(refund("refund_0001", 200, 100))
+        .await
+        .expect_err("mismatch");
+    assert_eq!(e.errcode(), Some(xpay_mock::errcodes::LEFT_FEE_MISMATCH));
+    let r = client
+        .refund_order(refund("refund_0001", 300, 100))
+        .await
+        .expect("refund");
+    assert_eq!(r.refund_order_id.as_deref(), Some("refund_0001"));
+    assert_eq!(r.pay_order_id.as_deref(), Some("goods_trade_002"));
+    let (push, _) = cb.next().await;
+    assert_eq!(push.event.as_deref(), Some("xpay_refund_notify"));
+    let m = &push.message;
+    assert_eq!(m["MchRefundId"], "refund_0001");
+    assert_eq!(m["MchOrderId"], "goods_trade_002");
+    assert_eq!(m["RefundFee"], 100);
+    assert_eq!(m["RetCode"], 0);
+    assert_eq!(m["RetryTimes"], 0);
+    assert_eq!(
+        m["WxRefundId"],
+        r.refund_wx_order_id.as_deref().unwrap_or_default()
+    );
+
+    // The order now has 200 left; the second refund empties it.
+    let e = client
+        .refund_order(refund("refund_0001", 200, 200))
+        .await
+        .expect_err("dup");
+    assert!(matches!(e, xpay_runtime::Error::Duplicate { .. }), "{e}");
+    let e = client
+        .refund_order(refund("refund_0002", 200, 201))
+        .await
+        .expect_err("too much");
+    assert_eq!(e.errcode(), Some(xpay_mock::errcodes::INVALID_FIELD));
+    client
+        .refund_order(refund("refund_0002", 200, 200))
+        .await
+        .expect("refund rest");
+    let _ = cb.next().await;
+    let q = client
+        .query_order(QueryOrderRequest {
+            openid: openid.clone(),
+            env: None,
+            order_id: Some("goods_trade_002".into()),
+            wx_order_id: None,
+        })
+        .await
+        .expect("query");
+    let order = q.order.expect("order");
+    assert_eq!(order.left_fee, Some(0));
+    assert_eq!(order.refund_fee, Some(300));
+    assert_eq!(order.biz_meta.as_deref(), Some("meta"));
+    assert_eq!(
+        serde_json::to_value(order.status).expect("status"),
+        json!(5)
+    );
+    // Someone else's openid is refused.
+    let (other, _) = login(&server, "not-frank");
+    let e = client
+        .query_order(QueryOrderRequest {
+            openid: other,
+            env: None,
+            order_id: Some("goods_trade_002".into()),
+            wx_order_id: None,
+        })
+        .await
+        .expect_err("not the payer");
+    assert_eq!(e.errcode(), Some(xpay_mock::errcodes::OPENID_WRONG));
+}
+
+#[tokio::test]
+async fn unacknowledged_pushes_are_retried() {
+    let server = mock(PushRetry::fixed(4, Duration::from_millis(10))).await;
+    let mut cb = callback(&server, 2, ReplyMode::Standard).await;
+    server.set_push_target(Some(PushTarget::json(&cb.url)));
+    let (openid, _) = login(&server, "gina");
+    let outcome = server
+        .pay(Payment::coin(&openid, "coin_trade_002", 5))
+        .await
+        .expect("pay");
+    let d = outcome.delivery.expect("pushed");
+    assert!(d.delivered, "{d:?}");
+    assert_eq!(d.attempts, 3);
+    assert_eq!(cb.hook.seen.load(Ordering::SeqCst), 3);
+    let (push, _) = cb.next().await;
+    assert_eq!(push.message["OutTradeNo"], "coin_trade_002");
+
+    // RetryTimes counts the attempts of a refund push.
+    cb.hook.fail_first.store(1, Ordering::SeqCst);
+    let client = client(&server);
+    client
+        .refund_order(RefundOrderRequest {
+            openid: openid.clone(),
+            order_id: Some("coin_trade_002".into()),
+            wx_order_id: None,
+            refund_order_id: "refund_0003".into(),
+            left_fee: 5,
+            refund_fee: 5,
+            biz_meta: None,
+            refund_reason: RefundReason::Other,
+            req_from: ReqFrom::CustomerService,
+            env: None,
+        })
+        .await
+        .expect("refund");
+    let (push, _) = cb.next().await;
+    assert_eq!(push.message["RetryTimes"], 1);
+}
+
+#[tokio::test]
+async fn a_push_never_acknowledged_gives_up_and_the_order_waits_for_notify_provide_goods() {
+    let server = mock(PushRetry::fixed(3, Duration::from_millis(5))).await;
+    let cb = callback(&server, 100, ReplyMode::Standard).await;
+    server.set_push_target(Some(PushTarget::xml(&cb.url)));
+    let (openid, _) = login(&server, "hank");
+    let outcome = server
+        .pay(Payment::goods(&openid, "goods_trade_003", "bow", 50, 1))
+        .await
+        .expect("pay");
+    let d = outcome.delivery.expect("pushed");
+    assert!(!d.delivered);
+    assert_eq!((d.attempts, d.last_status), (3, Some(500)));
+    assert_eq!(outcome.order.status, 2, "paid, not delivered");
+    client(&server)
+        .notify_provide_goods(NotifyProvideGoodsRequest {
+            order_id: Some("goods_trade_003".into()),
+            wx_order_id: None,
+            env: None,
+        })
+        .await
+        .expect("notify");
+    assert_eq!(
+        server
+            .order(Env::Production, "goods_trade_003")
+            .map(|o| o.status),
+        Some(4)
+    );
+
+    // Nobody listening at all: a transport error, retried, then given up.
+    server.set_push_target(Some(PushTarget::json("http://127.0.0.1:9/nowhere")));
+    let outcome = server
+        .pay(Payment::coin(&openid, "coin_trade_003", 1))
+        .await
+        .expect("pay");
+    let d = outcome.delivery.expect("tried");
+    assert!(
+        !d.delivered && d.attempts == 3 && d.last_status.is_none(),
+        "{d:?}"
+    );
+    assert!(d.last_error.is_some());
+}
+
+#[tokio::test]
+async fn plain_success_and_encrypted_replies_count_as_acknowledged() {
+    for mode in [ReplyMode::PlainSuccess, ReplyMode::Encrypted] {
+        let server = mock(PushRetry::once()).await;
+        let mut cb = callback(&server, 0, mode).await;
+        for format in [Format::Json, Format::Xml] {
+            server.set_push_target(Some(PushTarget {
+                url: cb.url.clone(),
+                format,
+            }));
+            let (openid, _) = login(&server, "ivy");
+            let id = format!("coin_trade_{format}");
+            let outcome = server
+                .pay(Payment::coin(&openid, &id, 1))
+                .await
+                .expect("pay");
+            assert!(
+                outcome.delivery.is_some_and(|d| d.delivered),
+                "{mode:?} {format}"
+            );
+            let _ = cb.next().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn any_event_can_be_pushed_and_duplicate_payments_are_refused() {
+    let server = mock(PushRetry::once()).await;
+    let mut cb = callback(&server, 0, ReplyMode::Standard).await;
+    assert!(
+        server
+            .push_event("xpay_complaint_notify", json!({}))
+            .await
+            .is_err(),
+        "no target yet"
+    );
+    server.set_push_target(Some(PushTarget::json(&cb.url)));
+    let d = server
+        .push_event(
+            "xpay_complaint_notify",
+            json!({"OpenId": "o1", "WxOrderId": "1", "MchOrderId": "m1", "ComplaintTime": 1, "RetryTimes": 0, "RequestId": "req-1"}),
+        )
+        .await
+        .expect("push");
+    assert!(d.delivered);
+    assert_eq!(d.key, "req-1");
+    let (push, _) = cb.next().await;
+    assert_eq!(push.event.as_deref(), Some("xpay_complaint_notify"));
+    assert_eq!(push.message["RequestId"], "req-1");
+    assert!(server.push_event("no_such_event", json!({})).await.is_err());
+
+    let (openid, _) = login(&server, "jack");
+    server
+        .pay(Payment::coin(&openid, "coin_trade_004", 1))
+        .await
+        .expect("pay");
+    let e = server
+        .pay(Payment::coin(&openid, "coin_trade_004", 1))
+        .await
+        .expect_err("dup");
+    assert_eq!(e.errcode(), Some(xpay_mock::errcodes::DUPLICATE));
+    let e = server
+        .pay(Payment::coin(&openid, "_bad", 1))
+        .await
+        .expect_err("bad id");
+    assert_eq!(e.errcode(), Some(xpay_mock::errcodes::INVALID_FIELD));
+    let mut goods = Payment::goods(&openid, "goods_trade_009", "x", 1, 1);
+    goods.product_id = None;
+    assert!(server.pay(goods).await.is_err());
+    assert_eq!(server.balance(&openid, Env::Production).balance, 1);
+    let _ = &mut cb;
+}
