@@ -54,6 +54,21 @@ pub enum Command {
     /// (XPAY_ENCODING_AES_KEY) for safe-mode pushes, and checks the appid when XPAY_APP_ID is set.
     #[command(subcommand, arg_required_else_help = false)]
     Callback(CallbackCommand),
+    /// Run a fake WeChat xpay server (xpay-mock) on 127.0.0.1 until interrupted.
+    ///
+    /// Prints one `XPAY_NAME=value` line per setting (XPAY_APP_ID, XPAY_APP_SECRET,
+    /// XPAY_OFFER_ID, XPAY_APP_KEY, XPAY_SANDBOX_APP_KEY, XPAY_CALLBACK_TOKEN,
+    /// XPAY_ENCODING_AES_KEY, and last XPAY_BASE_URL), then serves quietly; Ctrl-C (SIGINT) or
+    /// SIGTERM stops it. Its control endpoints (`/mock/login`, `/mock/pay`, …) drive it from
+    /// outside. Reads no XPAY_* settings: the credentials are fresh test values each run.
+    Mock(MockArgs),
+    /// The end-to-end tour on an embedded fake WeChat, each step checked; needs no settings.
+    ///
+    /// Logs a user in, signs a payment, receives and decodes the delivery push, queries the
+    /// balance, pays with tokens, cancels, refunds a cash order (and receives its push), and
+    /// shows an overdraft's errcode in words. Needs no configuration (XPAY_* settings are ignored) and reaches nothing beyond
+    /// 127.0.0.1. Every step checks its result against the fake WeChat's ledger.
+    Demo(DemoArgs),
 }
 
 /// `xpay sign-payment`.
@@ -224,6 +239,18 @@ pub struct CallbackVerifyUrlArgs {
     #[command(flatten)]
     pub token: CallbackTokenArg,
 }
+
+/// `xpay mock`.
+#[derive(Debug, Args)]
+pub struct MockArgs {
+    /// The port on 127.0.0.1 (0 or absent: a free one; the chosen port is in XPAY_BASE_URL).
+    #[arg(long, value_name = "P")]
+    pub port: Option<u16>,
+}
+
+/// `xpay demo` (no options: it needs no configuration).
+#[derive(Debug, Args)]
+pub struct DemoArgs {}
 
 /// `--callback-token`: the message-push Token pushes are signed with.
 #[derive(Debug, Clone, Args)]

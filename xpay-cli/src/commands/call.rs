@@ -32,10 +32,7 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
     }
     let env = config::env(&args.env)?;
     let client = config::api_client(&args.api, &args.keys, &args.offer, env)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::msg(format_args!("cannot start the async runtime: {e}")))?;
+    let runtime = super::runtime()?;
     let response = runtime.block_on(client.call(meta.name, body, session_key.as_ref()))?;
     output::line(&response.body)
 }

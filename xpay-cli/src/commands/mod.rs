@@ -2,10 +2,12 @@
 //!
 //! Each command takes its args struct, resolves only the settings it needs through
 //! [`crate::config`], writes its result through [`crate::output`], and returns a
-//! [`Failure`] otherwise. Later commands (`mock`, `demo`) are added the same way.
+//! [`Failure`] otherwise. `mock` and `demo` need no settings at all.
 
 pub mod call;
 pub mod callback;
+pub mod demo;
+pub mod mock;
 pub mod sign_payment;
 pub mod spec;
 
@@ -19,5 +21,15 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Call(args) => call::run(args),
         Command::Spec(cmd) => spec::run(cmd),
         Command::Callback(cmd) => callback::run(cmd),
+        Command::Mock(args) => mock::run(args),
+        Command::Demo(args) => demo::run(args),
     }
+}
+
+/// A single-threaded tokio runtime with I/O and timers, for one command.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::msg(format_args!("cannot start the async runtime: {e}")))
 }

@@ -1,0 +1,148 @@
+//! Signing overhead against raw HMAC on the same bytes, and the token cache's hot path.
+//!
+//! `cargo bench -p xpay-runtime --bench signing`
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+use xpay_runtime::api::{PaymentMode, PaymentOrder};
+use xpay_runtime::signing::{pay_sig, user_signature};
+use xpay_runtime::token::{FixedTokenSource, TokenManager};
+use xpay_runtime::{AccessToken, AppKey, Client, SessionKey, sign_payment};
+
+const PATH: &str = "/xpay/currency_pay";
+const BODY: &[u8] = br#"{"openid":"o-test_1","env":1,"user_ip":"10.0.0.1","amount":30,"order_id":"ord_0001","payitem":"[{\"productid\":\"sword\",\"unit_price\":30,\"quantity\":1}]","remark":"sword"}"#;
+
+fn raw_hex(key: &[u8], parts: &[&[u8]]) -> String {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("any key length");
+    for p in parts {
+        mac.update(p);
+    }
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn server_signing(c: &mut Criterion) {
+    let key = AppKey::new("sandbox-app-key-xyz").unwrap();
+    let sk = SessionKey::new("9hAb/NEYUlkaMBEsmFgzig==").unwrap();
+    let mut g = c.benchmark_group("server_signing");
+    g.bench_function("xpay pay_sig+signature", |b| {
+        b.iter(|| {
+            let a = pay_sig(&key, black_box(PATH), black_box(BODY));
+            let s = user_signature(&sk, black_box(BODY));
+            (a, s)
+        })
+    });
+    g.bench_function("baseline raw hmac+sha2", |b| {
+        b.iter(|| {
+            let a = raw_hex(
+                b"sandbox-app-key-xyz",
+                &[black_box(PATH).as_bytes(), b"&", black_box(BODY)],
+            );
+            let s = raw_hex(b"9hAb/NEYUlkaMBEsmFgzig==", &[black_box(BODY)]);
+            (a, s)
+        })
+    });
+    g.finish();
+}
+
+fn payment(c: &mut Criterion) {
+    let client = Client::builder()
+        .offer_id("1450000000")
+        .app_key("12345")
+        .build()
+        .unwrap();
+    let key = client.app_key(client.env()).unwrap().clone();
+    let sk = SessionKey::new("9hAb/NEYUlkaMBEsmFgzig==").unwrap();
+    let order = PaymentOrder {
+        mode: PaymentMode::Goods,
+        buy_quantity: 1,
+        product_id: Some("testproductId".into()),
+        goods_price: Some(10),
+        activity_selling_price: None,
+        out_trade_no: "trade_20261128_0001".into(),
+        attach: "testdata".into(),
+    };
+    let sign_data = sign_payment(&order, &client.fill_context(), &key, None)
+        .unwrap()
+        .sign_data;
+    let mut g = c.benchmark_group("sign_payment");
+    g.bench_function(
+        "xpay sign_payment (check + signData + paySig + signature)",
+        |b| {
+            b.iter(|| {
+                sign_payment(black_box(&order), &client.fill_context(), &key, Some(&sk)).unwrap()
+            })
+        },
+    );
+    g.bench_function("baseline raw hmac of the same signData", |b| {
+        b.iter(|| {
+            let p = raw_hex(
+                b"12345",
+                &[b"requestVirtualPayment&", black_box(sign_data.as_bytes())],
+            );
+            let s = raw_hex(
+                b"9hAb/NEYUlkaMBEsmFgzig==",
+                &[black_box(sign_data.as_bytes())],
+            );
+            (p, s)
+        })
+    });
+    g.finish();
+}
+
+fn token_cache(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let manager = TokenManager::new(
+        FixedTokenSource::new("wx", AccessToken::new("ACCESS_TOKEN_0123456789").unwrap())
+            .with_expires_in(Duration::from_secs(7200)),
+    );
+    rt.block_on(manager.get()).unwrap();
+    let baseline: Arc<tokio::sync::RwLock<AccessToken>> = Arc::new(tokio::sync::RwLock::new(
+        AccessToken::new("ACCESS_TOKEN_0123456789").unwrap(),
+    ));
+    let mut g = c.benchmark_group("token_cache_hit");
+    g.bench_function("xpay TokenManager::get", |b| {
+        b.to_async(&rt)
+            .iter(|| async { manager.get().await.unwrap() })
+    });
+    g.bench_function("baseline RwLock<AccessToken> read+clone", |b| {
+        b.to_async(&rt)
+            .iter(|| async { baseline.read().await.clone() })
+    });
+    g.bench_function("xpay TokenManager::get x1000 concurrent", |b| {
+        b.to_async(&rt).iter(|| async {
+            let tasks: Vec<_> = (0..1000)
+                .map(|_| {
+                    let m = manager.clone();
+                    tokio::spawn(async move { m.get().await.unwrap() })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        })
+    });
+    g.bench_function("baseline RwLock read+clone x1000 concurrent", |b| {
+        b.to_async(&rt).iter(|| async {
+            let tasks: Vec<_> = (0..1000)
+                .map(|_| {
+                    let l = baseline.clone();
+                    tokio::spawn(async move { l.read().await.clone() })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, server_signing, payment, token_cache);
+criterion_main!(benches);
