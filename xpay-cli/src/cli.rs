@@ -20,7 +20,7 @@ use xpay_runtime::token::TokenMode;
 ///
 /// Settings come from flags or the environment (`XPAY_APP_ID`, `XPAY_APP_SECRET`,
 /// `XPAY_OFFER_ID`, `XPAY_APP_KEY`, `XPAY_SANDBOX_APP_KEY`, `XPAY_ENV`, `XPAY_BASE_URL`,
-/// `XPAY_ACCESS_TOKEN`, `XPAY_TOKEN_MODE`, `XPAY_CALLBACK_TOKEN`, `XPAY_ENCODING_AES_KEY`); a
+/// `XPAY_ACCESS_TOKEN`, `XPAY_TOKEN_MODE`, `XPAY_REDIS_URL`, `XPAY_CALLBACK_TOKEN`, `XPAY_ENCODING_AES_KEY`); a
 /// flag wins over its variable, and each command needs only its own. Errors are one line on
 /// stderr and exit 1.
 #[derive(Debug, Parser)]
@@ -305,6 +305,10 @@ pub struct ApiArgs {
     /// How tokens are fetched: `stable` (default) or `classic` [env: XPAY_TOKEN_MODE].
     #[arg(long, value_name = "stable|classic", value_parser = parse_token_mode)]
     pub token_mode: Option<TokenMode>,
+    /// Share the access token with other instances through Redis, e.g.
+    /// `redis://127.0.0.1:6379` [env: XPAY_REDIS_URL].
+    #[arg(long, value_name = "URL")]
+    pub redis_url: Option<String>,
 }
 
 /// Parses `--mode` with the spec's own names (`coin`, `goods`, or the wire values).

@@ -32,6 +32,8 @@ pub const BASE_URL: &str = "XPAY_BASE_URL";
 pub const TOKEN_MODE: &str = "XPAY_TOKEN_MODE";
 /// `0` or `1`.
 pub const ENV: &str = "XPAY_ENV";
+/// Redis, to share the access token between instances.
+pub const REDIS_URL: &str = "XPAY_REDIS_URL";
 /// The message-push Token (令牌).
 pub const CALLBACK_TOKEN: &str = "XPAY_CALLBACK_TOKEN";
 /// The message-push EncodingAESKey (消息加密密钥).
@@ -88,14 +90,28 @@ pub fn payment_client(offer: &OfferArg, keys: &KeyArgs, env: Env) -> Result<Clie
 }
 
 /// A client that calls the server API: app id and AppSecret (or a fixed access token), the
-/// AppKeys, the base URL and token mode, and the offer id only if one is configured.
-pub fn api_client(
+/// AppKeys, the base URL, token mode and Redis token store, and the offer id only if one is
+/// configured. Async because connecting to Redis is.
+pub async fn api_client(
     api: &ApiArgs,
     keys: &KeyArgs,
     offer: &OfferArg,
     env: Env,
 ) -> Result<Client, Failure> {
     let mut b = Client::builder().env(env);
+    let fixed_token = setting(api.access_token.as_deref(), ACCESS_TOKEN)?.is_some();
+    // With a fixed token there is nothing to share (and the user's token must not be written
+    // to Redis).
+    if let Some(url) = setting(api.redis_url.as_deref(), REDIS_URL)?
+        && !fixed_token
+    {
+        // Strict connect: an unreachable Redis is an error here rather than a private fetch,
+        // which in classic mode would invalidate the production instances' token.
+        let store = xpay_runtime::token::RedisStore::connect(&url)
+            .await
+            .map_err(|e| Failure::msg(format_args!("{REDIS_URL}: {e}")))?;
+        b = b.token_store(store);
+    }
     if let Some(id) = setting(api.app_id.as_deref(), APP_ID)? {
         b = b.app_id(id);
     }

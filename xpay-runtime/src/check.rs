@@ -140,7 +140,8 @@ pub fn to_json<T: serde::Serialize>(ctx: &str, value: &T) -> Result<String, Erro
         .map_err(|e| Error::invalid(ctx, "(body)", format!("cannot be serialized: {e}")))
 }
 
-fn kind(v: &Value) -> &'static str {
+/// What kind of JSON value this is, in words (`a string`, `an object`), for error messages.
+pub fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -159,7 +160,7 @@ pub fn value(ctx: &str, path: &str, fields: &[FieldMeta], body: &Value) -> Resul
         return Err(Error::invalid(
             ctx,
             if path.is_empty() { "(body)" } else { path },
-            format!("must be a JSON object, not {}", kind(body)),
+            format!("must be a JSON object, not {}", json_kind(body)),
         ));
     };
     for key in obj.keys() {
@@ -189,7 +190,7 @@ fn typed(ctx: &str, path: &str, ty: &TypeMeta, rules: &Rules, v: &Value) -> Resu
         Err(Error::invalid(
             ctx,
             path,
-            format!("must be {want}, not {}", kind(v)),
+            format!("must be {want}, not {}", json_kind(v)),
         ))
     };
     match ty {

@@ -78,6 +78,6 @@ pub mod __private {
 }
 
 /// The README's examples, compiled as doctests so they stay true.
-#[cfg(all(doctest, feature = "axum"))]
+#[cfg(all(doctest, feature = "axum", feature = "redis"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;

@@ -31,9 +31,14 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
         )));
     }
     let env = config::env(&args.env)?;
-    let client = config::api_client(&args.api, &args.keys, &args.offer, env)?;
     let runtime = super::runtime()?;
-    let response = runtime.block_on(client.call(meta.name, body, session_key.as_ref()))?;
+    let response = runtime.block_on(async {
+        let client = config::api_client(&args.api, &args.keys, &args.offer, env).await?;
+        client
+            .call(meta.name, body, session_key.as_ref())
+            .await
+            .map_err(Failure::from)
+    })?;
     output::line(&response.body)
 }
 

@@ -7,6 +7,7 @@ use super::Format;
 use super::coerce::coerce_message;
 use super::error::CallbackError;
 use super::xml::{self, is_valid_name, write_cdata};
+use crate::check::json_kind;
 use crate::meta::SpecMeta;
 
 /// Finds a document's format from its first significant character (after a UTF-8 BOM and
@@ -103,17 +104,6 @@ fn json_object(text: &str, what: &'static str) -> Result<Map<String, Value>, Cal
             format!("expected an object, got {}", json_kind(&other)),
         )),
         Err(e) => Err(CallbackError::malformed(Format::Json, what, e)),
-    }
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

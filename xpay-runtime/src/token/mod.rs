@@ -5,7 +5,8 @@
 //!   [`FixedTokenSource`] gives one token it was handed; an application can implement the trait
 //!   to take tokens from a central token service.
 //! - A [`TokenStore`] says where they are kept: [`MemoryStore`] for one process, or a store shared
-//!   by several instances (Redis), which also holds the lock that lets one instance refresh.
+//!   by several instances (`RedisStore`, feature `redis`), which also holds the lock that lets
+//!   one instance refresh.
 //! - A [`TokenManager`] hands them out: cached while they have more than the refresh margin left
 //!   (5 minutes by default), then refreshed by exactly one caller in the process while the others
 //!   wait for its outcome; [`TokenManager::invalidate`] drops a token WeChat rejected
@@ -30,10 +31,14 @@ use std::future::Future;
 use std::pin::Pin;
 
 mod manager;
+#[cfg(feature = "redis")]
+mod redis;
 mod source;
 mod store;
 mod wechat;
 
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStore;
 pub use manager::{TokenManager, TokenManagerBuilder};
 pub use source::{FetchedToken, FixedTokenSource, TokenSource, store_key};
 pub use store::{LockToken, MemoryStore, StoredToken, TokenStore};

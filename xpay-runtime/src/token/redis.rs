@@ -1,0 +1,701 @@
+//! [`RedisStore`]: access tokens and the refresh lock in Redis, shared by every instance of an
+//! app, with a local fallback while Redis cannot be reached.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{RedisResult, Script};
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use super::BoxFuture;
+use super::store::{LockToken, MemoryStore, StoredToken, TokenStore};
+use crate::{AccessToken, Error, Result};
+
+/// The tracing target of every event the store emits (see [`RedisStore::TRACING_TARGET`]).
+const TARGET: &str = "xpay_runtime::token::redis";
+
+/// The suffix of the refresh lock's key, after the token's key.
+const LOCK_SUFFIX: &str = ":lock";
+
+/// TTLs at or above this many milliseconds (about 2,200 years) are stored without expiry.
+const MAX_PX_MILLIS: u64 = 1 << 46;
+
+/// Reads a token and the milliseconds it has left in one atomic step (nil when absent).
+static GET_SCRIPT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"local token = redis.call('GET', KEYS[1])
+if not token then return false end
+return {token, redis.call('PTTL', KEYS[1])}",
+    )
+});
+
+/// Deletes `KEYS[1]` only if it still holds `ARGV[1]` (compare-and-delete); 1 when deleted.
+/// Drops an invalid token without dropping a newer one, and releases only one's own lock.
+static COMPARE_AND_DELETE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0",
+    )
+});
+
+/// A [`TokenStore`] in Redis, so that every instance of an app shares one access token and
+/// only one of them refreshes it at a time. Feature `redis`.
+///
+/// ```no_run
+/// # async fn demo() -> xpay_runtime::Result<()> {
+/// use xpay_runtime::Client;
+/// use xpay_runtime::token::RedisStore;
+///
+/// let store = RedisStore::connect("redis://:password@10.0.0.5:6379/0").await?;
+/// let client = Client::builder()
+///     .app_id("wx1234567890")
+///     .app_secret("…")
+///     .app_key("…")
+///     .token_store(store)
+///     .build()?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # What is kept where
+///
+/// The key comes from the [`TokenManager`](super::TokenManager)
+/// ([`TokenSource::store_key`](super::TokenSource::store_key):
+/// `xpay:access_token:{app_id}:{mode}`), so several apps, and the stable and classic tokens of
+/// one app, share one Redis without meeting.
+///
+/// - **The token**: a string at the key, `SET key token PX ttl`, so Redis expires it with the
+///   token. [`get`](TokenStore::get) reads it and its remaining time (`PTTL`) in one Lua script,
+///   so a reader never sees a token without its expiry.
+/// - **The refresh lock**: the key `{key}:lock`, taken with `SET {key}:lock VALUE NX PX ttl`
+///   where `VALUE` is a fresh random [`LockToken`] (128 bits), and released with a
+///   compare-and-delete script that deletes it only while it still holds `VALUE`. A refresher
+///   that crashes never releases it, and Redis drops it after the lock TTL
+///   ([`TokenManager::DEFAULT_LOCK_TTL`](super::TokenManager::DEFAULT_LOCK_TTL), 20 s).
+/// - **Waiting instances**: an instance that cannot take the lock polls [`get`](TokenStore::get)
+///   (the [`TokenManager`](super::TokenManager) does this) and uses the token the holder stores
+///   instead of fetching one; when the lock expires without a token, it takes the lock itself.
+/// - **Invalidation** (errcodes 40001, 40014, 42001): a compare-and-delete script removes the
+///   token only while it is still the one that was rejected. Every instance then sees no token,
+///   and one of them fetches a new one under the lock; an instance that hits the same rejected
+///   token later leaves the new token alone, so one rejected token causes one fetch.
+///
+/// # Secrets
+///
+/// Nothing secret is written to Redis except the access token itself (in plain text, as Redis
+/// keeps strings: protect the Redis with a password and a private network). No AppSecret or
+/// AppKey is ever stored, and the lock holds only a random value. `Debug` shows the Redis URL
+/// with its password (and any `pass` query parameter) redacted, and no error or log line quotes
+/// the URL's password or a token.
+///
+/// # When Redis cannot be reached
+///
+/// Payments keep working. A failed or timed-out Redis command (each has
+/// [`DEFAULT_OP_TIMEOUT`](Self::DEFAULT_OP_TIMEOUT), 1 s, unless told otherwise) switches the
+/// store to a fallback in this process's memory, and it leaves Redis alone for
+/// [`DEFAULT_RETRY_INTERVAL`](Self::DEFAULT_RETRY_INTERVAL) (5 s) before one command tries it
+/// again, so calls are not slowed down by a dead Redis. Meanwhile:
+///
+/// - the last token read from or written to Redis is still used while it lasts (the store keeps
+///   a local copy), so an outage does not by itself cause a fetch;
+/// - when there is no usable token, the instance fetches one on its own (under a lock in this
+///   process, so the [`TokenManager`](super::TokenManager)'s single flight stays intact) and
+///   keeps it locally;
+/// - such fallback fetches are rate-limited: a token fetched during the fallback is not
+///   dropped on an invalid-token errcode until
+///   [`DEFAULT_FALLBACK_INTERVAL`](Self::DEFAULT_FALLBACK_INTERVAL) (60 s) has passed since the
+///   fetch, so at most one fallback fetch per key happens per interval (unless the token
+///   expires first); a call rejected meanwhile fails instead of fetching again.
+///
+/// Once Redis answers again the store uses it again, and the local copies no longer count.
+/// Clones share the fallback state; separate stores (separate `connect` calls) do not.
+///
+/// In [`TokenMode::Classic`](super::TokenMode::Classic), every fetch invalidates the token other
+/// instances hold (5 minutes later), so instances fetching on their own during an outage reject
+/// each other's tokens and each refetches after a rejection: calls keep working, but the
+/// fallback costs fetches. [`TokenMode::Stable`](super::TokenMode::Stable) (the default) has no
+/// such effect and is recommended whenever tokens are shared.
+///
+/// # Tracing
+///
+/// Every event has the target [`TRACING_TARGET`](Self::TRACING_TARGET)
+/// (`xpay_runtime::token::redis`) and a `key` field (the store key, no secret). Their messages
+/// are stable:
+///
+/// - WARN `redis token store unavailable; falling back to this process's own tokens` (with the
+///   `operation` and the `error`) when Redis stops answering;
+/// - WARN `refreshing the access token without the redis lock (fallback)` each time the
+///   fallback lets this process refresh on its own;
+/// - WARN `access token rejected within the fallback interval; keeping it` when the rate limit
+///   keeps a fallback token;
+/// - INFO `redis token store reachable again` when Redis answers again.
+///
+/// # TLS
+///
+/// `rediss://` URLs need the `rustls` feature (on by default) besides `redis`.
+#[derive(Clone)]
+pub struct RedisStore {
+    connection: ConnectionManager,
+    /// The URL with its credentials redacted, for `Debug` and errors.
+    endpoint: Arc<str>,
+    op_timeout: Duration,
+    retry_interval: Duration,
+    fallback_interval: Duration,
+    state: Arc<State>,
+}
+
+/// What clones of one store share.
+struct State {
+    /// While Redis is considered down, the instant before which it is left alone; `None`
+    /// while Redis answers.
+    down_until: Mutex<Option<Instant>>,
+    /// The last token seen in Redis (or fetched during the fallback) and the fallback's locks.
+    local: MemoryStore,
+    /// When the last fallback fetch stored its token, per key.
+    fallback_fetches: Mutex<HashMap<String, Instant>>,
+}
+
+/// Locks a mutex whose data stays consistent even if a holder panicked (single assignments).
+fn guard<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl RedisStore {
+    /// The tracing target of every event the store emits: `xpay_runtime::token::redis`.
+    pub const TRACING_TARGET: &'static str = TARGET;
+    /// How long one Redis command may take before the store falls back unless told otherwise:
+    /// 1 s.
+    pub const DEFAULT_OP_TIMEOUT: Duration = Duration::from_secs(1);
+    /// How long Redis is left alone after a failure unless told otherwise: 5 s.
+    pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(5);
+    /// The shortest time between two fallback fetches of one key unless told otherwise: 60 s.
+    pub const DEFAULT_FALLBACK_INTERVAL: Duration = Duration::from_secs(60);
+    /// How long [`connect`](Self::connect) waits for Redis: 5 s.
+    pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// Connects to the Redis at `url` (`redis://[user][:password@]host[:port][/db]`,
+    /// `rediss://…` for TLS, or `redis+unix:///path?db=N&pass=…`) and checks that it answers a
+    /// `PING` (so a wrong password shows at once).
+    ///
+    /// The connection reconnects by itself after Redis restarts or the network breaks.
+    /// Errors with [`Error::Config`] when the URL is invalid or Redis cannot be reached within
+    /// [`CONNECT_TIMEOUT`](Self::CONNECT_TIMEOUT) (the message shows the URL without its
+    /// password). To start while Redis may be down, see [`connect_lazy`](Self::connect_lazy).
+    pub async fn connect(url: &str) -> Result<Self> {
+        let endpoint = redact_url(url);
+        let client = open(url, &endpoint)?;
+        let config = manager_config(Self::DEFAULT_OP_TIMEOUT);
+        let connecting = async {
+            let mut connection = ConnectionManager::new_with_config(client, config).await?;
+            // A command, so that a missing or wrong password shows now.
+            redis::cmd("PING")
+                .query_async::<()>(&mut connection)
+                .await?;
+            RedisResult::Ok(connection)
+        };
+        let connection = match tokio::time::timeout(Self::CONNECT_TIMEOUT, connecting).await {
+            Ok(Ok(connection)) => connection,
+            Ok(Err(error)) => {
+                return Err(Error::Config(format!(
+                    "cannot connect to the Redis token store at {endpoint}: {error}"
+                )));
+            }
+            Err(_) => {
+                return Err(Error::Config(format!(
+                    "cannot connect to the Redis token store at {endpoint}: no answer within {:?}",
+                    Self::CONNECT_TIMEOUT
+                )));
+            }
+        };
+        Ok(Self::assemble(connection, endpoint))
+    }
+
+    /// A store for the Redis at `url` that connects on first use, so that an application can
+    /// start while Redis is down (it uses the fallback until Redis answers).
+    ///
+    /// Must be called within a Tokio runtime. Errors with [`Error::Config`] when the URL is
+    /// invalid or there is no Tokio runtime.
+    pub fn connect_lazy(url: &str) -> Result<Self> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::Config(
+                "RedisStore::connect_lazy must be called within a Tokio runtime".into(),
+            ));
+        }
+        let endpoint = redact_url(url);
+        let client = open(url, &endpoint)?;
+        let connection = ConnectionManager::new_lazy_with_config(
+            client,
+            manager_config(Self::DEFAULT_OP_TIMEOUT),
+        )
+        .map_err(|error| {
+            Error::Config(format!(
+                "cannot set up the Redis token store at {endpoint}: {error}"
+            ))
+        })?;
+        Ok(Self::assemble(connection, endpoint))
+    }
+
+    /// A store over a connection manager the application built itself (its own timeouts,
+    /// retries, TLS or credentials). The manager must come from the same `redis` crate
+    /// version as this crate's (1.x).
+    pub fn from_manager(connection: ConnectionManager) -> Self {
+        Self::assemble(connection, "(a ConnectionManager)".into())
+    }
+
+    fn assemble(connection: ConnectionManager, endpoint: String) -> Self {
+        Self {
+            connection,
+            endpoint: endpoint.into(),
+            op_timeout: Self::DEFAULT_OP_TIMEOUT,
+            retry_interval: Self::DEFAULT_RETRY_INTERVAL,
+            fallback_interval: Self::DEFAULT_FALLBACK_INTERVAL,
+            state: Arc::new(State {
+                down_until: Mutex::new(None),
+                local: MemoryStore::new(),
+                fallback_fetches: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Falls back when a Redis command takes longer than `timeout` (default 1 s). A zero
+    /// timeout is taken as 1 ms.
+    pub fn with_op_timeout(mut self, timeout: Duration) -> Self {
+        self.op_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Leaves Redis alone for `interval` after a failure before trying it again (default 5 s).
+    pub fn with_retry_interval(mut self, interval: Duration) -> Self {
+        self.retry_interval = interval;
+        self
+    }
+
+    /// Allows at most one fallback fetch per key per `interval` (default 60 s).
+    pub fn with_fallback_interval(mut self, interval: Duration) -> Self {
+        self.fallback_interval = interval;
+        self
+    }
+
+    /// Whether the store is using Redis (`false` while it falls back on local tokens).
+    pub fn is_redis_available(&self) -> bool {
+        guard(&self.state.down_until).is_none()
+    }
+
+    /// Whether to send a command to Redis now. While Redis is considered down, one caller per
+    /// retry interval is let through to probe it; the others use the fallback at once.
+    fn should_try_redis(&self) -> bool {
+        let mut down_until = guard(&self.state.down_until);
+        match *down_until {
+            None => true,
+            Some(until) => {
+                let now = Instant::now();
+                if now < until {
+                    return false;
+                }
+                *down_until = Some(now.checked_add(self.retry_interval).unwrap_or(now));
+                true
+            }
+        }
+    }
+
+    fn mark_up(&self, key: &str) {
+        let was_down = guard(&self.state.down_until).take().is_some();
+        if was_down {
+            info!(target: TARGET, key, "redis token store reachable again");
+        }
+    }
+
+    fn mark_down(&self, key: &str, operation: &'static str, error: &str) {
+        let now = Instant::now();
+        let was_up = guard(&self.state.down_until)
+            .replace(now.checked_add(self.retry_interval).unwrap_or(now))
+            .is_none();
+        if was_up {
+            warn!(
+                target: TARGET,
+                key,
+                operation,
+                error,
+                endpoint = %self.endpoint,
+                "redis token store unavailable; falling back to this process's own tokens"
+            );
+        } else {
+            debug!(target: TARGET, key, operation, error, "redis token store still unavailable");
+        }
+    }
+
+    /// Runs a Redis command with the store's timeout. `None` when Redis is skipped, fails or
+    /// does not answer in time: the caller then uses the fallback.
+    async fn redis<T>(
+        &self,
+        key: &str,
+        operation: &'static str,
+        command: impl Future<Output = RedisResult<T>>,
+    ) -> Option<T> {
+        if !self.should_try_redis() {
+            return None;
+        }
+        match tokio::time::timeout(self.op_timeout, command).await {
+            Ok(Ok(value)) => {
+                self.mark_up(key);
+                Some(value)
+            }
+            Ok(Err(error)) => {
+                self.mark_down(key, operation, &error.to_string());
+                None
+            }
+            Err(_) => {
+                let error = format!("no answer within {:?}", self.op_timeout);
+                self.mark_down(key, operation, &error);
+                None
+            }
+        }
+    }
+
+    async fn get_token(&self, key: &str) -> Result<Option<StoredToken>> {
+        let mut connection = self.connection.clone();
+        let read = self
+            .redis(key, "get", async {
+                GET_SCRIPT
+                    .key(key)
+                    .invoke_async::<Option<(String, i64)>>(&mut connection)
+                    .await
+            })
+            .await;
+        let local = &self.state.local;
+        let Some(read) = read else {
+            return local.get(key).await;
+        };
+        match read.and_then(|(token, pttl)| stored_token(token, pttl)) {
+            Some(stored) => {
+                // Keep a copy for the fallback, refreshed only when the token changes.
+                let known = local
+                    .get(key)
+                    .await?
+                    .is_some_and(|copy| copy.token == stored.token);
+                if !known {
+                    local.put(key, &stored.token, stored.expires_in).await?;
+                }
+                Ok(Some(stored))
+            }
+            None => {
+                // Redis has no token: neither has the fallback.
+                if let Some(copy) = local.get(key).await? {
+                    local.invalidate(key, &copy.token).await?;
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    async fn put_token(&self, key: &str, token: &AccessToken, ttl: Duration) -> Result<()> {
+        // A zero TTL: the token is already expired, so it only removes the one stored.
+        let px = px_millis(ttl);
+        let mut command = redis::cmd(if px == Some(0) { "DEL" } else { "SET" });
+        command.arg(key);
+        if px != Some(0) {
+            command.arg(token.expose());
+            if let Some(millis) = px {
+                command.arg("PX").arg(millis);
+            }
+        }
+        let mut connection = self.connection.clone();
+        let written = self
+            .redis(key, "put", command.query_async::<()>(&mut connection))
+            .await;
+        self.state.local.put(key, token, ttl).await?;
+        if written.is_none() {
+            guard(&self.state.fallback_fetches).insert(key.to_owned(), Instant::now());
+        }
+        Ok(())
+    }
+
+    async fn invalidate_token(&self, key: &str, token: &AccessToken) -> Result<bool> {
+        let mut connection = self.connection.clone();
+        let deleted = self
+            .redis(key, "invalidate", async {
+                COMPARE_AND_DELETE
+                    .key(key)
+                    .arg(token.expose())
+                    .invoke_async::<i64>(&mut connection)
+                    .await
+            })
+            .await;
+        let local = &self.state.local;
+        match deleted {
+            Some(deleted) => {
+                local.invalidate(key, token).await?;
+                Ok(deleted == 1)
+            }
+            None => {
+                let recent = guard(&self.state.fallback_fetches)
+                    .get(key)
+                    .is_some_and(|fetched| fetched.elapsed() < self.fallback_interval);
+                let is_local = local
+                    .get(key)
+                    .await?
+                    .is_some_and(|copy| copy.token == *token);
+                if recent && is_local {
+                    warn!(
+                        target: TARGET,
+                        key,
+                        fallback_interval_secs = self.fallback_interval.as_secs(),
+                        "access token rejected within the fallback interval; keeping it"
+                    );
+                    return Ok(false);
+                }
+                local.invalidate(key, token).await
+            }
+        }
+    }
+
+    async fn try_lock_key(&self, key: &str, ttl: Duration) -> Result<Option<LockToken>> {
+        let lock = LockToken::random();
+        let lock_key = format!("{key}{LOCK_SUFFIX}");
+        let mut connection = self.connection.clone();
+        let taken = self
+            .redis(key, "try_lock", async {
+                redis::cmd("SET")
+                    .arg(&lock_key)
+                    .arg(lock.as_str())
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(px_millis(ttl).unwrap_or(MAX_PX_MILLIS - 1).max(1))
+                    .query_async::<Option<String>>(&mut connection)
+                    .await
+            })
+            .await;
+        match taken {
+            Some(Some(_)) => Ok(Some(lock)),
+            Some(None) => Ok(None),
+            None => {
+                let local = self.state.local.try_lock(key, ttl).await?;
+                if local.is_some() {
+                    warn!(
+                        target: TARGET,
+                        key,
+                        "refreshing the access token without the redis lock (fallback)"
+                    );
+                }
+                Ok(local)
+            }
+        }
+    }
+
+    async fn unlock_key(&self, key: &str, lock: LockToken) -> Result<()> {
+        let lock_key = format!("{key}{LOCK_SUFFIX}");
+        let mut connection = self.connection.clone();
+        // A lock from Redis is released there; one the fallback gave, here. Lock values are
+        // random, so trying both releases nobody else's. If Redis is down, its lock expires.
+        self.redis(key, "unlock", async {
+            COMPARE_AND_DELETE
+                .key(&lock_key)
+                .arg(lock.as_str())
+                .invoke_async::<i64>(&mut connection)
+                .await
+        })
+        .await;
+        self.state.local.unlock(key, lock).await
+    }
+}
+
+impl fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("endpoint", &self.endpoint)
+            .field("redis_available", &self.is_redis_available())
+            .field("op_timeout", &self.op_timeout)
+            .field("retry_interval", &self.retry_interval)
+            .field("fallback_interval", &self.fallback_interval)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokenStore for RedisStore {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<StoredToken>>> {
+        Box::pin(self.get_token(key))
+    }
+
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a AccessToken,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.put_token(key, token, ttl))
+    }
+
+    fn invalidate<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a AccessToken,
+    ) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(self.invalidate_token(key, token))
+    }
+
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<LockToken>>> {
+        Box::pin(self.try_lock_key(key, ttl))
+    }
+
+    fn unlock<'a>(&'a self, key: &'a str, lock: LockToken) -> BoxFuture<'a, Result<()>> {
+        Box::pin(self.unlock_key(key, lock))
+    }
+}
+
+/// How long the connection itself waits for an answer before failing a command. The store
+/// falls back after its own, shorter, op timeout; this only bounds what a stuck connection holds.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The connection manager's settings: quick to give up on connecting, so that the store falls
+/// back early; it keeps reconnecting in the background.
+fn manager_config(connect_timeout: Duration) -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(connect_timeout))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+        .set_number_of_retries(1)
+        .set_min_delay(Duration::from_millis(100))
+        .set_max_delay(Duration::from_secs(1))
+}
+
+fn open(url: &str, endpoint: &str) -> Result<redis::Client> {
+    redis::Client::open(url)
+        .map_err(|error| Error::Config(format!("invalid Redis URL `{endpoint}`: {error}")))
+}
+
+/// A token read from Redis, unless it is empty (not a token) or has expired.
+fn stored_token(token: String, pttl: i64) -> Option<StoredToken> {
+    let expires_in = match pttl {
+        // No expiry: stored with a TTL too long for `PX`.
+        -1 => Duration::MAX,
+        millis => Duration::from_millis(u64::try_from(millis).ok().filter(|&m| m > 0)?),
+    };
+    let token = AccessToken::new(token).ok()?;
+    Some(StoredToken { token, expires_in })
+}
+
+/// `ttl` in whole milliseconds, rounded up (a token with 0.3 ms left is not yet expired);
+/// `None` when it is too long to give Redis as `PX`.
+fn px_millis(ttl: Duration) -> Option<u64> {
+    let millis = ttl.as_nanos().div_ceil(1_000_000);
+    u64::try_from(millis)
+        .ok()
+        .filter(|&millis| millis < MAX_PX_MILLIS)
+}
+
+/// The URL for display: its password, and any `pass` or `password` query parameter, replaced
+/// by `REDACTED`.
+fn redact_url(url: &str) -> String {
+    const REDACTED: &str = "REDACTED";
+    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+        return "(an unparsable URL)".into();
+    };
+    if parsed.password().is_some() {
+        // Fails only for URLs without a host, which have no password.
+        let _ = parsed.set_password(Some(REDACTED));
+    }
+    if parsed.query().is_some() {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(name, value)| {
+                let secret =
+                    name.eq_ignore_ascii_case("pass") || name.eq_ignore_ascii_case("password");
+                let value = if secret {
+                    REDACTED.into()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.set_fragment(None);
+    parsed.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_shown_without_passwords() {
+        let cases = [
+            (
+                "redis://:hunter2-secret@10.0.0.5:6379/0",
+                "redis://:REDACTED@10.0.0.5:6379/0",
+            ),
+            (
+                "rediss://app:hunter2-secret@cache.internal/3",
+                "rediss://app:REDACTED@cache.internal/3",
+            ),
+            ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
+            (
+                "redis+unix:///run/redis.sock?db=2&pass=hunter2-secret",
+                "redis+unix:///run/redis.sock?db=2&pass=REDACTED",
+            ),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_url(url), shown);
+        }
+        assert!(!redact_url("redis://:hunter2 secret@host").contains("hunter2"));
+        assert_eq!(
+            redact_url("not a url :hunter2-secret@"),
+            "(an unparsable URL)"
+        );
+    }
+
+    #[test]
+    fn ttls_become_whole_milliseconds() {
+        assert_eq!(px_millis(Duration::ZERO), Some(0));
+        assert_eq!(px_millis(Duration::from_micros(300)), Some(1));
+        assert_eq!(px_millis(Duration::from_secs(7200)), Some(7_200_000));
+        assert_eq!(px_millis(Duration::MAX), None);
+    }
+
+    #[test]
+    fn stored_tokens_never_come_back_expired_or_empty() {
+        let token = |s: &str| s.to_owned();
+        assert!(stored_token(token("T"), 0).is_none());
+        assert!(stored_token(token("T"), -2).is_none());
+        assert!(stored_token(token(""), 1000).is_none());
+        let stored = stored_token(token("T"), 1500).expect("alive");
+        assert_eq!(stored.expires_in, Duration::from_millis(1500));
+        let forever = stored_token(token("T"), -1).expect("no expiry");
+        assert_eq!(forever.expires_in, Duration::MAX);
+    }
+
+    #[tokio::test]
+    async fn invalid_urls_are_config_errors_without_the_password() {
+        for url in ["http://:hunter2-secret@host", "redis://:hunter2-secret@/"] {
+            let error = RedisStore::connect(url).await.expect_err("invalid");
+            assert!(matches!(error, Error::Config(_)), "{error:?}");
+            assert!(!error.to_string().contains("hunter2"), "{error}");
+        }
+    }
+
+    #[test]
+    fn connect_lazy_needs_a_runtime() {
+        let error = RedisStore::connect_lazy("redis://127.0.0.1:1").expect_err("no runtime");
+        assert!(matches!(error, Error::Config(_)), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn debug_shows_no_password() {
+        let store =
+            RedisStore::connect_lazy("redis://:hunter2-secret@127.0.0.1:1/0").expect("lazy");
+        let debug = format!("{store:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("127.0.0.1:1"), "{debug}");
+    }
+}
