@@ -2,7 +2,7 @@
 //!
 //! The generator of xpay-rs as a plain library: it reads a WeChat virtual-payment spec
 //! (`spec/xpay.yaml`), checks it, and emits Rust. It runs in three stages, each in its own
-//! module: [`parse`] (serde-saphyr, keeping line and column), [`check`] (every rule, every
+//! module: `parse` (serde-saphyr, keeping line and column), `check` (every rule, every
 //! error collected, each located), and [`emit`] (a `proc_macro2::TokenStream` built with quote).
 //! With the `docs` feature it also renders a Markdown reference of the spec (minijinja), and
 //! with `pretty` it formats generated code (prettyplease) for snapshots and reading.

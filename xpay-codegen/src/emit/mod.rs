@@ -1,8 +1,8 @@
 //! Stage 3: emit. Turns a checked [`Spec`] into Rust tokens.
 //!
-//! Each file emits one part: [`types`] the named objects and enums, [`actions`] the
-//! request/response structs, `Action` impls and client methods, [`payment`] the
-//! `wx.requestVirtualPayment` order, [`events`] the typed push events, [`meta`] the static
+//! Each file emits one part: `types` the named objects and enums, `actions` the
+//! request/response structs, `Action` impls and client methods, `payment` the
+//! `wx.requestVirtualPayment` order, `events` the typed push events, `meta` the static
 //! tables every part shares. Generated code reaches its dependencies only through
 //! `::xpay_runtime` (and its `__private` re-exports), so a crate that expands a spec depends on
 //! `xpay-runtime` alone.
