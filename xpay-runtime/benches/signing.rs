@@ -77,6 +77,39 @@ fn payment(c: &mut Criterion) {
             })
         },
     );
+    g.bench_function(
+        "baseline hand-written: serde_json signData + raw hmac",
+        |b| {
+            #[derive(serde::Serialize)]
+            #[serde(rename_all = "camelCase")]
+            struct SignData<'a> {
+                offer_id: &'a str,
+                buy_quantity: i64,
+                env: u8,
+                currency_type: &'a str,
+                product_id: &'a str,
+                goods_price: i64,
+                out_trade_no: &'a str,
+                attach: &'a str,
+            }
+            b.iter(|| {
+                let data = serde_json::to_string(&SignData {
+                    offer_id: "1450000000",
+                    buy_quantity: black_box(1),
+                    env: 0,
+                    currency_type: "CNY",
+                    product_id: "testproductId",
+                    goods_price: 10,
+                    out_trade_no: "trade_20261128_0001",
+                    attach: "testdata",
+                })
+                .unwrap();
+                let p = raw_hex(b"12345", &[b"requestVirtualPayment&", data.as_bytes()]);
+                let s = raw_hex(b"9hAb/NEYUlkaMBEsmFgzig==", &[data.as_bytes()]);
+                (data, p, s)
+            })
+        },
+    );
     g.bench_function("baseline raw hmac of the same signData", |b| {
         b.iter(|| {
             let p = raw_hex(

@@ -20,28 +20,30 @@ pub fn index(path: &str, field: &str, n: usize) -> String {
     format!("{}[{n}]", join(path, field))
 }
 
-/// Whether `c` is in a character-class body such as `A-Za-z0-9_-`.
+/// Whether `c` is in a character-class body such as `A-Za-z0-9_-` (ranges `a-z`; a `-` at
+/// either end, or escaped as `\-`, is literal). Allocation-free: it runs per character.
 pub fn in_charset(c: char, charset: &str) -> bool {
-    let chars: Vec<char> = charset.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let lo = if chars[i] == '\\' && i + 1 < chars.len() {
-            i += 1;
-            chars[i]
-        } else {
-            chars[i]
-        };
-        if chars.get(i + 1) == Some(&'-') && i + 2 < chars.len() {
-            let hi = chars[i + 2];
+    let mut it = charset.chars();
+    while let Some(mut lo) = it.next() {
+        if lo == '\\' {
+            match it.next() {
+                Some(escaped) => lo = escaped,
+                None => return c == '\\',
+            }
+        }
+        // A range needs a `-` followed by another character.
+        let mut ahead = it.clone();
+        if ahead.next() == Some('-')
+            && let Some(hi) = ahead.next()
+        {
             if (lo..=hi).contains(&c) {
                 return true;
             }
-            i += 3;
-        } else {
-            if lo == c {
-                return true;
-            }
-            i += 1;
+            it = ahead;
+            continue;
+        }
+        if lo == c {
+            return true;
         }
     }
     false

@@ -184,7 +184,12 @@ pub(crate) fn struct_field(f: &crate::model::Field, optional: bool) -> TokenStre
     let ident = field_ident(&f.rust);
     let wire = &f.wire;
     let ty = rust_type(&f.ty);
-    let mut doc = f.doc.clone();
+    // Every public field gets a doc line, so `missing_docs` holds for any spec.
+    let mut doc = if f.doc.is_empty() {
+        format!("`{}`", f.wire)
+    } else {
+        f.doc.clone()
+    };
     let rules = f.rules.describe();
     if !rules.is_empty() {
         doc.push_str(&format!(" ({rules})"));

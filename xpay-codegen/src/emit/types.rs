@@ -15,7 +15,7 @@ pub(crate) fn emit_type(spec: &Spec, t: &TypeDef) -> TokenStream {
 
 fn emit_object(spec: &Spec, t: &TypeDef, fields: &[Field]) -> TokenStream {
     let name = type_ident(&t.name);
-    let doc = doc_attr(&t.doc);
+    let doc = doc_attr(if t.doc.is_empty() { &t.name } else { &t.doc });
     let attrs = struct_attrs(has_default(spec, &Ty::Named(t.name.clone())));
     let members = fields.iter().map(|f| {
         if f.is_plain() {
@@ -53,7 +53,7 @@ fn emit_object(spec: &Spec, t: &TypeDef, fields: &[Field]) -> TokenStream {
 
 fn emit_enum(t: &TypeDef, repr: Repr, values: &[EnumValue]) -> TokenStream {
     let name = type_ident(&t.name);
-    let doc = doc_attr(&t.doc);
+    let doc = doc_attr(if t.doc.is_empty() { &t.name } else { &t.doc });
     let variants = values.iter().map(|v| {
         let vi = format_ident!("{}", v.name);
         let d = doc_attr(&format!("`{}`: {}", v.value, v.doc));

@@ -47,18 +47,33 @@ pub(crate) fn parse_envelope(body: &str) -> Result<Envelope, CallbackError> {
     };
     match detect(body, "body")? {
         Format::Json => {
-            let object = json_object(body, WHAT)?;
-            match object.get("Encrypt") {
-                Some(Value::String(s)) => Ok(Envelope {
+            // Only `Encrypt` is needed: read it borrowed, skipping the rest, instead of
+            // building the whole envelope as a JSON value.
+            #[derive(serde::Deserialize)]
+            struct JsonEnvelope<'a> {
+                #[serde(rename = "Encrypt", borrow, default)]
+                encrypt: Option<std::borrow::Cow<'a, str>>,
+            }
+            match serde_json::from_str::<JsonEnvelope<'_>>(strip_bom(body)) {
+                Ok(JsonEnvelope {
+                    encrypt: Some(encrypt),
+                }) => Ok(Envelope {
                     format: Format::Json,
-                    encrypt: s.clone(),
+                    encrypt: encrypt.into_owned(),
                 }),
-                Some(other) => Err(CallbackError::malformed(
-                    Format::Json,
-                    WHAT,
-                    format!("`Encrypt` must be a string, got {}", json_kind(other)),
-                )),
-                None => Err(missing),
+                Ok(JsonEnvelope { encrypt: None }) => Err(missing),
+                // Not an object, or `Encrypt` not a string: say which, from the full value.
+                Err(e) => match json_object(body, WHAT) {
+                    Err(not_an_object) => Err(not_an_object),
+                    Ok(object) => match object.get("Encrypt") {
+                        Some(other) => Err(CallbackError::malformed(
+                            Format::Json,
+                            WHAT,
+                            format!("`Encrypt` must be a string, got {}", json_kind(other)),
+                        )),
+                        None => Err(CallbackError::malformed(Format::Json, WHAT, e)),
+                    },
+                },
             }
         }
         Format::Xml => {
