@@ -50,55 +50,13 @@ pub(crate) struct Verified {
     pub env: Env,
 }
 
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' => match (
-                bytes.get(i + 1).copied().and_then(hex_val),
-                bytes.get(i + 2).copied().and_then(hex_val),
-            ) {
-                (Some(hi), Some(lo)) => {
-                    out.push((hi << 4) | lo);
-                    i += 3;
-                }
-                _ => {
-                    out.push(b'%');
-                    i += 1;
-                }
-            },
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Parses a raw query string: names and values percent-decoded, the first of a repeated name
 /// wins. Never fails.
 pub(crate) fn parse_query(raw: Option<&str>) -> HashMap<String, String> {
     let mut out = HashMap::new();
-    for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        out.entry(percent_decode(name))
-            .or_insert_with(|| percent_decode(value));
+    for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        out.entry(name.into_owned())
+            .or_insert_with(|| value.into_owned());
     }
     out
 }

@@ -1,7 +1,5 @@
 //! [`PushQuery`]: the query parameters WeChat puts on a push or URL-verification request.
 
-use std::fmt::Write as _;
-
 use super::error::CallbackError;
 
 /// The query parameters of a message-push request (reference §8).
@@ -41,10 +39,8 @@ impl PushQuery {
     pub fn parse(raw: &str) -> PushQuery {
         let raw = raw.strip_prefix('?').unwrap_or(raw);
         let mut q = PushQuery::default();
-        for pair in raw.split('&').filter(|p| !p.is_empty()) {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let name = percent_decode(name);
-            let slot = match name.as_str() {
+        for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+            let slot = match name.as_ref() {
                 "signature" => &mut q.signature,
                 "timestamp" => &mut q.timestamp,
                 "nonce" => &mut q.nonce,
@@ -55,7 +51,7 @@ impl PushQuery {
                 _ => continue,
             };
             if slot.is_none() {
-                *slot = Some(percent_decode(value));
+                *slot = Some(value.into_owned());
             }
         }
         q
@@ -63,16 +59,9 @@ impl PushQuery {
 
     /// Writes the parameters that are set as a query string (no leading `?`), percent-encoded.
     pub fn to_query_string(&self) -> String {
-        let mut out = String::new();
-        for (name, value) in self.pairs() {
-            if !out.is_empty() {
-                out.push('&');
-            }
-            out.push_str(name);
-            out.push('=');
-            percent_encode_into(value, &mut out);
-        }
-        out
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.pairs())
+            .finish()
     }
 
     fn pairs(&self) -> impl Iterator<Item = (&'static str, &str)> {
@@ -108,59 +97,6 @@ impl PushQuery {
             Some(other) => Err(CallbackError::UnsupportedEncryptType(other.to_string())),
             None if self.msg_signature.is_some() => Ok(Mode::Safe),
             None => Ok(Mode::Plain),
-        }
-    }
-}
-
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte; a `%` not
-/// followed by two hex digits stays as it is.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' => {
-                let hi = bytes.get(i + 1).copied().and_then(hex_val);
-                let lo = bytes.get(i + 2).copied().and_then(hex_val);
-                if let (Some(hi), Some(lo)) = (hi, lo) {
-                    out.push((hi << 4) | lo);
-                    i += 3;
-                } else {
-                    out.push(b'%');
-                    i += 1;
-                }
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Percent-encodes everything but unreserved characters (`A-Z a-z 0-9 - . _ ~`).
-fn percent_encode_into(s: &str, out: &mut String) {
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "%{b:02X}");
         }
     }
 }
@@ -214,7 +150,11 @@ mod tests {
             ..PushQuery::default()
         };
         let raw = q.to_query_string();
-        assert!(raw.starts_with("signature=s&timestamp=1&nonce=n%20n%2B%26%3D&echostr=%E4"));
+        // Form encoding: a space is `+`, a literal `+` is `%2B`.
+        assert!(
+            raw.starts_with("signature=s&timestamp=1&nonce=n+n%2B%26%3D&echostr=%E4"),
+            "{raw}"
+        );
         assert_eq!(PushQuery::parse(&raw), q);
     }
 
