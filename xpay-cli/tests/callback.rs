@@ -6,10 +6,10 @@
 //! pushes are signed either with a vector's own signature (independent of xpay-runtime: a
 //! plain push is signed like a URL verification) or with `sign_plain_push`.
 
+mod common;
+
+use common::{Run, temp_file, xpay, xpay_with_stdin};
 use serde_json::{Value, json};
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use xpay_runtime::CallbackToken;
 use xpay_runtime::callback::{
     EncodingAesKey, Format, SealParams, encrypt_push, render_message, sign_plain_push,
@@ -21,106 +21,6 @@ const LIMIT: usize = 64 * 1024;
 // ---------------------------------------------------------------------------------------------
 // Running the binary
 // ---------------------------------------------------------------------------------------------
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(&self) -> &str {
-        assert_eq!(
-            self.code,
-            Some(0),
-            "expected success\nstdout: {}\nstderr: {}",
-            self.stdout,
-            self.stderr
-        );
-        assert!(self.stderr.is_empty(), "stderr not empty: {}", self.stderr);
-        &self.stdout
-    }
-
-    /// Exit 1, nothing on stdout, exactly one `error: …` line on stderr; returns that line.
-    fn fails(&self) -> &str {
-        assert_eq!(
-            self.code,
-            Some(1),
-            "expected exit 1\nstdout: {}\nstderr: {}",
-            self.stdout,
-            self.stderr
-        );
-        assert!(self.stdout.is_empty(), "stdout not empty: {}", self.stdout);
-        assert!(self.stderr.ends_with('\n'), "stderr: {:?}", self.stderr);
-        let line = self.stderr.trim_end_matches('\n');
-        assert!(
-            !line.contains('\n'),
-            "more than one stderr line: {:?}",
-            self.stderr
-        );
-        assert!(line.starts_with("error: "), "stderr: {line}");
-        line
-    }
-
-    /// Fails as [`fails`](Self::fails) does, with a line that mentions every one of `words`
-    /// and none of `secrets`.
-    fn fails_with(&self, words: &[&str], secrets: &[&str]) -> String {
-        let line = self.fails().to_string();
-        for w in words {
-            assert!(line.contains(w), "`{w}` not in: {line}");
-        }
-        for s in secrets {
-            assert!(!line.contains(s), "a secret leaked: {line}");
-        }
-        line
-    }
-
-    /// One JSON document on one line.
-    fn json(&self) -> Value {
-        let out = self.ok();
-        assert!(
-            out.ends_with('\n') && out.matches('\n').count() == 1,
-            "one line: {out:?}"
-        );
-        serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
-    }
-}
-
-/// Runs `xpay` with `stdin` fed from a thread: the command may stop reading early (an
-/// oversized body), and a write it no longer takes is not a failure of the test.
-fn xpay_with_stdin(args: &[&str], vars: &[(&str, &str)], stdin: &[u8]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xpay"))
-        .args(args)
-        .env_clear()
-        .envs(vars.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run xpay");
-    let mut input = child.stdin.take().expect("stdin is piped");
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().expect("wait for xpay");
-    writer.join().expect("stdin writer");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    }
-}
-
-fn xpay(args: &[&str], vars: &[(&str, &str)]) -> Run {
-    xpay_with_stdin(args, vars, b"")
-}
-
-fn temp_file(name: &str, content: &[u8]) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    std::fs::write(&path, content).expect("write temp file");
-    path
-}
 
 // ---------------------------------------------------------------------------------------------
 // The vectors
@@ -575,7 +475,7 @@ fn an_oversized_body_fails_without_reading_it_all() {
     run_owned(&safe_args(&v), &safe_vars(&v), &huge)
         .fails_with(&["larger than", "65536-byte limit"], &secrets);
     // One byte over, from a file.
-    let path = temp_file("callback-oversized.json", &vec![b' '; LIMIT + 1]);
+    let path = temp_file("callback-oversized.json", vec![b' '; LIMIT + 1]);
     let mut args = safe_args(&v);
     args.push(path.to_str().expect("utf-8 path").to_string());
     run_owned(&args, &safe_vars(&v), b"").fails_with(&["65536-byte limit"], &secrets);

@@ -3,16 +3,17 @@
 //! recomputed here with `hmac` + `sha2`, independently of xpay-runtime; `call` runs against a
 //! small fake WeChat (axum) that checks the token and both signatures over the raw body bytes.
 
+mod common;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
+use common::{Run, temp_file, xpay, xpay_with_stdin};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,93 +30,12 @@ const TOKEN: &str = "T";
 // Running the binary
 // ---------------------------------------------------------------------------------------------
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(&self) -> &str {
-        assert_eq!(
-            self.code,
-            Some(0),
-            "expected success\nstdout: {}\nstderr: {}",
-            self.stdout,
-            self.stderr
-        );
-        assert!(self.stderr.is_empty(), "stderr not empty: {}", self.stderr);
-        &self.stdout
-    }
-
-    /// Exit 1, nothing on stdout, exactly one `error: …` line on stderr; returns that line.
-    fn fails(&self) -> &str {
-        assert_eq!(
-            self.code,
-            Some(1),
-            "expected exit 1\nstdout: {}\nstderr: {}",
-            self.stdout,
-            self.stderr
-        );
-        assert!(self.stdout.is_empty(), "stdout not empty: {}", self.stdout);
-        assert!(self.stderr.ends_with('\n'), "stderr: {:?}", self.stderr);
-        let line = self.stderr.trim_end_matches('\n');
-        assert!(
-            !line.contains('\n'),
-            "more than one stderr line: {:?}",
-            self.stderr
-        );
-        assert!(line.starts_with("error: "), "stderr: {line}");
-        line
-    }
-
-    fn json(&self) -> Value {
-        let out = self.ok();
-        assert!(
-            out.ends_with('\n') && out.matches('\n').count() == 1,
-            "one line: {out:?}"
-        );
-        serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
-    }
-}
-
-fn xpay_with_stdin(args: &[&str], vars: &[(&str, &str)], stdin: &[u8]) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xpay"))
-        .args(args)
-        .env_clear()
-        .envs(vars.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run xpay");
-    if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin).expect("write stdin");
-    }
-    let out = child.wait_with_output().expect("wait for xpay");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    }
-}
-
-fn xpay(args: &[&str], vars: &[(&str, &str)]) -> Run {
-    xpay_with_stdin(args, vars, b"")
-}
-
 fn hmac_hex(key: &str, parts: &[&[u8]]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
     for p in parts {
         mac.update(p);
     }
     hex::encode(mac.finalize().into_bytes())
-}
-
-fn temp_file(name: &str, text: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    std::fs::write(&path, text).expect("write temp file");
-    path
 }
 
 // ---------------------------------------------------------------------------------------------
