@@ -293,14 +293,8 @@ impl Client {
         let bytes = match read_limited(resp, self.inner.max_response_bytes).await {
             Ok(b) => b,
             Err(ReadError::Transport(e)) => return Attempt::Retry(transport(e)),
-            Err(ReadError::TooLarge) => {
-                return Attempt::Fail(Error::Decode {
-                    action: meta.name.to_string(),
-                    message: format!(
-                        "response larger than {} bytes",
-                        self.inner.max_response_bytes
-                    ),
-                });
+            Err(e @ ReadError::TooLarge) => {
+                return Attempt::Fail(e.into_error(meta.name, self.inner.max_response_bytes));
             }
         };
         let st: Status = match serde_json::from_slice(&bytes) {
@@ -341,6 +335,23 @@ impl Client {
 pub(crate) enum ReadError {
     Transport(reqwest::Error),
     TooLarge,
+}
+
+impl ReadError {
+    /// The crate error for `action`: a transport error without its URL, or a decode error
+    /// naming the limit.
+    pub(crate) fn into_error(self, action: &str, limit: usize) -> Error {
+        match self {
+            ReadError::Transport(e) => Error::Transport {
+                action: action.to_string(),
+                source: e.without_url(),
+            },
+            ReadError::TooLarge => Error::Decode {
+                action: action.to_string(),
+                message: format!("the response is larger than {limit} bytes"),
+            },
+        }
+    }
 }
 
 /// Reads a body, stopping as soon as it exceeds `limit` bytes.

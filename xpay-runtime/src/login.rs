@@ -70,13 +70,10 @@ impl Client {
                 status: resp.status().as_u16(),
             });
         }
-        let body = read_limited(resp, 64 * 1024).await.map_err(|e| match e {
-            crate::call::ReadError::Transport(e) => transport(e),
-            crate::call::ReadError::TooLarge => Error::Decode {
-                action: ACTION.into(),
-                message: "response larger than 64 KiB".into(),
-            },
-        })?;
+        const LIMIT: usize = 64 * 1024;
+        let body = read_limited(resp, LIMIT)
+            .await
+            .map_err(|e| e.into_error(ACTION, LIMIT))?;
         let a: Answer = serde_json::from_slice(&body).map_err(|e| Error::Decode {
             action: ACTION.into(),
             message: e.to_string(),

@@ -46,14 +46,6 @@ fn find(tables: &[&'static [FieldMeta]], name: &str) -> Option<&'static TypeMeta
         .map(|f| f.ty)
 }
 
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
-    }
-}
-
 fn coerce_children(
     element: &Element,
     tables: &[&'static [FieldMeta]],
@@ -73,7 +65,7 @@ fn coerce_children(
     }
     let mut map = Map::new();
     for (name, elements) in groups {
-        let path = join(path, name);
+        let path = crate::check::join(path, name);
         let ty = find(tables, name);
         let value = match (ty, elements.as_slice()) {
             (Some(TypeMeta::List(item)), _) => list(&elements, item, &path)?,

@@ -14,7 +14,6 @@ use cbc::cipher::block_padding::NoPadding;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use sha1::{Digest, Sha1};
-use subtle::ConstantTimeEq;
 
 use super::error::{CallbackError, SignatureKind};
 use crate::CallbackToken;
@@ -60,7 +59,7 @@ pub fn verify_signature(
 ) -> Result<(), CallbackError> {
     let expected = signature(parts);
     let given = given.trim().to_ascii_lowercase();
-    if bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
+    if crate::signing::signatures_equal(&expected, &given) {
         Ok(())
     } else {
         Err(CallbackError::SignatureMismatch(kind))

@@ -164,7 +164,7 @@ impl WeChatTokenSource {
             action: action.into(),
             source: e.without_url(),
         };
-        let mut response = self.request()?.send().await.map_err(transport)?;
+        let response = self.request()?.send().await.map_err(transport)?;
         let status = response.status();
         if status != reqwest::StatusCode::OK {
             return Err(Error::Http {
@@ -172,16 +172,9 @@ impl WeChatTokenSource {
                 status: status.as_u16(),
             });
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(transport)? {
-            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(Error::Decode {
-                    action: action.into(),
-                    message: format!("the response is larger than {MAX_RESPONSE_BYTES} bytes"),
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = crate::call::read_limited(response, MAX_RESPONSE_BYTES)
+            .await
+            .map_err(|e| e.into_error(action, MAX_RESPONSE_BYTES))?;
         parse_answer(action, &body, self.secret.expose())
     }
 }
@@ -209,8 +202,9 @@ fn parse_answer(action: &str, body: &[u8], secret: &str) -> Result<FetchedToken>
         } else {
             errmsg.replace(secret, "[REDACTED]")
         };
-        let hint = meaning(errcode)
-            .map(|m| format!(" ({m})"))
+        let hint = crate::api::SPEC
+            .error(errcode)
+            .map(|e| format!(" ({})", e.message))
             .unwrap_or_default();
         return Err(Error::Token(format!(
             "{action}: WeChat errcode {errcode}{hint}: {errmsg}"
@@ -229,18 +223,6 @@ fn parse_answer(action: &str, body: &[u8], secret: &str) -> Result<FetchedToken>
     Ok(FetchedToken {
         token,
         expires_in: Duration::from_secs(expires_in),
-    })
-}
-
-/// What the errcodes a token request can meet mean (reference §5).
-fn meaning(errcode: i64) -> Option<&'static str> {
-    Some(match errcode {
-        -1 => "system error, retry later",
-        40013 => "invalid appid",
-        40125 => "invalid AppSecret",
-        40164 => "caller IP not whitelisted",
-        40243 => "AppSecret frozen",
-        _ => return None,
     })
 }
 
