@@ -2,11 +2,11 @@
 //! spec's own tables (so no test is written per action).
 
 use serde_json::{Map, Value};
-use xpay_runtime::meta::{ActionMeta, FieldMeta, TypeMeta};
+use xpay::meta::{ActionMeta, FieldMeta, TypeMeta};
 
 /// The built-in spec's text.
 pub fn spec_source() -> String {
-    xpay_runtime::SPEC_YAML.to_string()
+    xpay::SPEC_YAML.to_string()
 }
 
 /// A deterministic sample value for a field, within its rules.

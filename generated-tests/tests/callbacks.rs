@@ -4,9 +4,9 @@
 
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
-use xpay_runtime::CallbackToken;
-use xpay_runtime::api::Event;
-use xpay_runtime::callback::{
+use xpay::CallbackToken;
+use xpay::api::Event;
+use xpay::callback::{
     CallbackConfig, Decoder, EncodingAesKey, Format, Push, PushQuery, Reply, SealParams,
     encrypt_push, sign_url_verification,
 };
@@ -17,10 +17,11 @@ const APP: &str = "wx1234567890abcdef";
 const VECTORS: &str = include_str!("../../xpay-runtime/tests/data/vectors.json");
 
 fn decoder() -> Decoder {
-    Decoder::builtin(
+    Decoder::new(
         CallbackConfig::new(CallbackToken::new(TOKEN).unwrap())
             .with_aes_key(EncodingAesKey::new(AES).unwrap())
             .with_app_id(APP),
+        &xpay::api::SPEC,
     )
 }
 
@@ -104,10 +105,11 @@ fn vectors_become_typed_events() {
 #[test]
 fn unknown_events_arrive_raw_with_every_field() {
     let v = vector("safe_mode_json");
-    let d = Decoder::builtin(
+    let d = Decoder::new(
         CallbackConfig::new(CallbackToken::new(v["token"].as_str().unwrap()).unwrap())
             .with_aes_key(EncodingAesKey::new(v["encoding_aes_key"].as_str().unwrap()).unwrap())
             .with_app_id(v["app_id"].as_str().unwrap()),
+        &xpay::api::SPEC,
     );
     let push: Push = d
         .decode_typed(&vector_query(&v), v["body"].as_str().unwrap().as_bytes())
@@ -155,7 +157,7 @@ async fn start(fail_first: bool) -> App {
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     let failed_once = Arc::new(Mutex::new(!fail_first));
     let log = seen.clone();
-    let router = xpay_runtime::callback::axum::router(decoder(), move |push: Push| {
+    let router = xpay::callback::axum::router(decoder(), move |push: Push| {
         let log = log.clone();
         let failed_once = failed_once.clone();
         async move {

@@ -5,12 +5,12 @@ use generated_tests::sample_request;
 use generated_tests::server::{Answer, Keys, Server};
 use serde_json::json;
 use std::time::Duration;
-use xpay_runtime::api::{
-    CurrencyPayRequest, PayItem, QueryOrderRequest, QueryUserBalanceRequest,
+use xpay::api::{
+    CurrencyPayRequest, OrderRef, PayItem, QueryOrderRequest, QueryUserBalanceRequest,
     StartUploadGoodsRequest, UploadItem,
 };
-use xpay_runtime::meta::Signing;
-use xpay_runtime::{Client, Env, Error, JsonString, RetryPolicy, SessionKey};
+use xpay::meta::Signing;
+use xpay::{Client, Env, Error, JsonString, RetryPolicy, SessionKey, Violation};
 
 fn client(server: &Server) -> Client {
     Client::builder()
@@ -20,11 +20,11 @@ fn client(server: &Server) -> Client {
         .app_key(&server.keys.app_key)
         .sandbox_app_key(&server.keys.sandbox_app_key)
         .base_url(&server.base_url)
-        .retry(RetryPolicy {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(5),
-        })
+        .retry(
+            RetryPolicy::default()
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(5)),
+        )
         .build()
         .expect("client")
 }
@@ -38,18 +38,18 @@ async fn every_action_is_accepted_by_an_independent_checker() {
     let server = Server::start(Keys::default()).await;
     let client = client(&server);
     let sk = session_key(&server);
-    for meta in xpay_runtime::api::SPEC.actions {
+    for meta in xpay::api::SPEC.actions {
         let body = sample_request(meta);
         let sk_arg = (meta.signing == Signing::PayUser).then_some(&sk);
         let resp = client
-            .call(meta.name, body, sk_arg)
+            .call(&xpay::api::SPEC, meta.name, body, sk_arg)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", meta.name));
         assert_eq!(resp.json().expect("json")["errcode"], 0);
     }
     let seen = server.seen();
-    assert_eq!(seen.len(), xpay_runtime::api::SPEC.actions.len());
-    for (s, meta) in seen.iter().zip(xpay_runtime::api::SPEC.actions) {
+    assert_eq!(seen.len(), xpay::api::SPEC.actions.len());
+    for (s, meta) in seen.iter().zip(xpay::api::SPEC.actions) {
         assert_eq!(s.path, meta.path);
         assert_eq!(s.rejected, None, "{}", meta.name);
         assert_eq!(
@@ -86,12 +86,8 @@ async fn typed_calls_fill_env_and_parse_responses() {
         }))],
     );
     let resp = client
-        .query_user_balance(
-            QueryUserBalanceRequest {
-                openid: "o-user".into(),
-                user_ip: "127.0.0.1".into(),
-                env: None,
-            },
+        .send_user(
+            QueryUserBalanceRequest::new("o-user", "127.0.0.1"),
             &session_key(&server),
         )
         .await
@@ -118,15 +114,16 @@ async fn a_sandbox_call_needs_the_sandbox_key() {
         .build()
         .expect("client");
     let err = client
-        .query_order(QueryOrderRequest {
-            openid: "o".into(),
-            order_id: Some("order_0001".into()),
-            ..Default::default()
-        })
+        .send(QueryOrderRequest::new(
+            "o",
+            OrderRef::order_id("order_0001"),
+        ))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Config(_)));
-    assert!(err.to_string().contains("sandbox AppKey"), "{err}");
+    assert!(
+        matches!(&err, Error::MissingAppKey { env: Env::Sandbox, context, .. } if context == "query_order"),
+        "{err:?}"
+    );
     assert!(server.seen().is_empty(), "nothing was sent");
 }
 
@@ -134,34 +131,35 @@ async fn a_sandbox_call_needs_the_sandbox_key() {
 async fn rules_are_checked_before_sending() {
     let server = Server::start(Keys::default()).await;
     let client = client(&server);
+    // Typed requests cannot set both members of a one_of group; a dynamic body can, and is
+    // refused before sending.
     let err = client
-        .query_order(QueryOrderRequest {
-            openid: "o".into(),
-            order_id: Some("a".into()),
-            wx_order_id: Some("b".into()),
-            ..Default::default()
-        })
+        .call(
+            &xpay::api::SPEC,
+            "query_order",
+            json!({"openid": "o", "order_id": "a", "wx_order_id": "b"}),
+            None,
+        )
         .await
         .unwrap_err();
     assert!(
-        err.to_string()
-            .contains("exactly one of `order_id` or `wx_order_id`"),
-        "{err}"
+        matches!(&err, Error::Invalid { field, violation: Violation::Conflict { with }, .. } if field == "wx_order_id" && with == "order_id"),
+        "{err:?}"
     );
     let err = client
-        .start_upload_goods(StartUploadGoodsRequest {
-            upload_item: vec![UploadItem {
-                id: "bad id!".into(),
-                name: "n".into(),
-                price: 1,
-                remark: "r".into(),
-                item_url: "https://x/y.png".into(),
-            }],
-            env: None,
-        })
+        .send(StartUploadGoodsRequest::new(vec![UploadItem::new(
+            "bad id!",
+            "n",
+            1,
+            "r",
+            "https://x/y.png",
+        )]))
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("upload_item[0].id"), "{err}");
+    assert!(
+        matches!(&err, Error::Invalid { field, violation: Violation::Charset { found: ' ', .. }, .. } if field == "upload_item[0].id"),
+        "{err:?}"
+    );
     assert!(server.seen().is_empty());
 }
 
@@ -169,14 +167,10 @@ async fn rules_are_checked_before_sending() {
 async fn an_expired_token_is_dropped_and_the_call_retried_once() {
     let server = Server::start(Keys::default()).await;
     let client = client(&server);
-    let req = || QueryOrderRequest {
-        openid: "o".into(),
-        order_id: Some("order_0001".into()),
-        ..Default::default()
-    };
-    client.query_order(req()).await.expect("first");
+    let req = || QueryOrderRequest::new("o", OrderRef::order_id("order_0001"));
+    client.send(req()).await.expect("first");
     server.expire_token("ACCESS_TOKEN_2");
-    client.query_order(req()).await.expect("after expiry");
+    client.send(req()).await.expect("after expiry");
     assert_eq!(server.token_fetches(), 2);
     let seen = server.seen();
     assert_eq!(seen.len(), 3);
@@ -199,11 +193,10 @@ async fn a_token_rejected_twice_is_an_error_not_a_loop() {
         (0..5).map(|_| Answer::errcode(40001, "invalid credential")),
     );
     let err = client
-        .query_order(QueryOrderRequest {
-            openid: "o".into(),
-            order_id: Some("order_0001".into()),
-            ..Default::default()
-        })
+        .send(QueryOrderRequest::new(
+            "o",
+            OrderRef::order_id("order_0001"),
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.errcode(), Some(40001));
@@ -216,16 +209,17 @@ async fn a_failed_token_fetch_is_an_error_naming_the_errcode() {
     server.fail_token_fetches(1);
     let client = client(&server);
     let err = client
-        .query_order(QueryOrderRequest {
-            openid: "o".into(),
-            order_id: Some("order_0001".into()),
-            ..Default::default()
-        })
+        .send(QueryOrderRequest::new(
+            "o",
+            OrderRef::order_id("order_0001"),
+        ))
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Token(_)), "{err:?}");
-    assert!(err.to_string().contains("40125"), "{err}");
-    assert!(!err.to_string().contains("test-secret"));
+    assert!(
+        matches!(&err, Error::WeChat { action, errcode: 40125, meaning: Some(_), .. } if action == "stable_token"),
+        "{err:?}"
+    );
+    assert!(!format!("{err} {err:?}").contains("test-secret"));
     assert!(server.seen().is_empty());
 }
 
@@ -244,11 +238,10 @@ async fn idempotent_queries_are_retried_on_system_errors() {
         ],
     );
     let resp = client
-        .query_order(QueryOrderRequest {
-            openid: "o".into(),
-            order_id: Some("order_0001".into()),
-            ..Default::default()
-        })
+        .send(QueryOrderRequest::new(
+            "o",
+            OrderRef::order_id("order_0001"),
+        ))
         .await;
     assert!(resp.is_ok(), "{resp:?}");
     assert_eq!(server.seen().len(), 3);
@@ -259,21 +252,16 @@ async fn money_moving_calls_are_retried_only_with_the_same_body() {
     let server = Server::start(Keys::default()).await;
     let client = client(&server);
     server.script("currency_pay", [Answer::errcode(-1, "system error")]);
-    let req = CurrencyPayRequest {
-        openid: "o".into(),
-        user_ip: "1.2.3.4".into(),
-        amount: 30,
-        order_id: "pay_0001".into(),
-        payitem: JsonString(vec![PayItem {
-            productid: "sword".into(),
-            unit_price: 30,
-            quantity: 1,
-        }]),
-        remark: "中文备注".into(),
-        env: None,
-    };
+    let req = CurrencyPayRequest::new(
+        "o",
+        "1.2.3.4",
+        30,
+        "pay_0001",
+        JsonString(vec![PayItem::new("sword", 30, 1)]),
+        "中文备注",
+    );
     client
-        .currency_pay(req, &session_key(&server))
+        .send_user(req, &session_key(&server))
         .await
         .expect("paid on the second attempt");
     let seen = server.seen();
@@ -288,16 +276,13 @@ async fn batch_starts_are_never_retried() {
     let client = client(&server);
     server.script("start_upload_goods", [Answer::errcode(-1, "system error")]);
     let err = client
-        .start_upload_goods(StartUploadGoodsRequest {
-            upload_item: vec![UploadItem {
-                id: "sword_01".into(),
-                name: "Sword".into(),
-                price: 100,
-                remark: "r".into(),
-                item_url: "https://x/y.png".into(),
-            }],
-            env: None,
-        })
+        .send(StartUploadGoodsRequest::new(vec![UploadItem::new(
+            "sword_01",
+            "Sword",
+            100,
+            "r",
+            "https://x/y.png",
+        )]))
         .await
         .unwrap_err();
     assert_eq!(err.errcode(), Some(-1));
@@ -314,11 +299,7 @@ async fn retries_stop_at_the_policy_limit() {
         (0..10).map(|_| Answer::errcode(-1, "system error")),
     );
     let err = client
-        .query_order(QueryOrderRequest {
-            openid: "o".into(),
-            wx_order_id: Some("wx1".into()),
-            ..Default::default()
-        })
+        .send(QueryOrderRequest::new("o", OrderRef::wx_order_id("wx1")))
         .await
         .unwrap_err();
     assert_eq!(err.errcode(), Some(-1));
@@ -335,6 +316,7 @@ async fn duplicate_is_its_own_error() {
     );
     let err = client
         .call(
+            &xpay::api::SPEC,
             "currency_present",
             json!({"openid": "o", "order_id": "gift_0001", "amount": 5}),
             None,
@@ -360,6 +342,7 @@ async fn wechat_errors_carry_the_spec_meaning() {
     );
     let err = client
         .call(
+            &xpay::api::SPEC,
             "currency_pay",
             json!({"openid": "o", "user_ip": "1.1.1.1", "amount": 1, "order_id": "pay_0002",
                    "payitem": "[{\"productid\":\"a\",\"unit_price\":1,\"quantity\":1}]", "remark": "r"}),
@@ -392,12 +375,15 @@ async fn dynamic_calls_reject_bad_bodies_naming_the_field() {
         ),
         (json!({"openid": "o"}), "order_id"),
     ] {
-        let err = client.call("query_order", body, None).await.unwrap_err();
+        let err = client
+            .call(&xpay::api::SPEC, "query_order", body, None)
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains(field), "{field}: {err}");
     }
     assert!(
         client
-            .call("no_such_action", json!({}), None)
+            .call(&xpay::api::SPEC, "no_such_action", json!({}), None)
             .await
             .is_err()
     );

@@ -4,8 +4,8 @@
 
 use generated_tests::server::{Keys, Server};
 use proptest::prelude::*;
-use xpay_runtime::api::{CurrencyPayRequest, PayItem};
-use xpay_runtime::{Client, JsonString, SessionKey};
+use xpay::api::{CurrencyPayRequest, PayItem};
+use xpay::{Client, JsonString, SessionKey};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
@@ -30,16 +30,8 @@ proptest! {
                 .build()
                 .unwrap();
             let sk = SessionKey::new(server.keys.session_key.clone()).unwrap();
-            let req = CurrencyPayRequest {
-                openid: openid.clone(),
-                user_ip: "127.0.0.1".into(),
-                amount,
-                order_id: "order_0001".into(),
-                payitem: JsonString(vec![PayItem { productid: product.clone(), unit_price: amount, quantity }]),
-                remark: remark.clone(),
-                env: None,
-            };
-            client.currency_pay(req, &sk).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let req = CurrencyPayRequest::new(openid.clone(), "127.0.0.1", amount, "order_0001", JsonString(vec![PayItem::new(product.clone(), amount, quantity)]), remark.clone());
+            client.send_user(req, &sk).await.map_err(|e| TestCaseError::fail(e.to_string()))?;
             let seen = server.seen();
             prop_assert_eq!(seen.len(), 1);
             prop_assert_eq!(&seen[0].rejected, &None);

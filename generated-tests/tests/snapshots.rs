@@ -4,46 +4,130 @@
 //!
 //! Review changes with `cargo insta review`. In CI (`CI=true`) insta never writes snapshots.
 
+use generated_tests::server::{Keys, Server};
 use generated_tests::{sample_request, spec_source};
-use xpay_codegen::{ClientStyle, Options};
-use xpay_runtime::Client;
+use xpay::Client;
+use xpay::meta::Signing;
+use xpay_codegen::{Generator, Settings, Spec};
 
-fn options() -> Options {
-    Options {
-        client: ClientStyle::Inherent,
-    }
+fn load(source: &str) -> Spec {
+    Spec::load("spec/xpay.yaml", source).expect("spec is valid")
+}
+
+fn generator() -> Generator {
+    // As the `xpay` crate's build script generates the built-in API.
+    Generator::new(
+        Settings::new().derives(xpay_codegen::Derives::Feature("serde-roundtrip".into())),
+    )
 }
 
 #[test]
 fn generated_code_per_part() {
-    let spec = xpay_codegen::load("spec/xpay.yaml", &spec_source()).expect("spec is valid");
-    let parts = xpay_codegen::emit::emit_parts(&spec, &options());
+    let spec = load(&spec_source());
+    let parts = generator().parts(&spec);
     // One snapshot per action, type, and the shared parts.
-    assert!(parts.len() >= spec.actions.len() + spec.types.len() + 2);
+    let [actions, types, _, _] = spec.counts();
+    assert!(parts.len() >= actions + types + 2);
     for (label, tokens) in parts {
         let code = xpay_codegen::pretty(tokens).unwrap_or_else(|e| panic!("{label}: {e}"));
         insta::assert_snapshot!(label, code);
     }
 }
 
-#[test]
-fn wire_json_of_a_sample_request_per_action() {
+/// `(name, body → the typed request's body)` for every action: the typed request read from a
+/// dynamic body (the `serde-roundtrip` feature) and serialized again.
+type Roundtrip = (&'static str, fn(&[u8]) -> serde_json::Result<Vec<u8>>);
+
+macro_rules! roundtrips {
+    ($($t:ident),* $(,)?) => {
+        [$(
+            (
+                <xpay::api::$t as xpay::Action>::META.name,
+                (|body: &[u8]| serde_json::from_slice::<xpay::api::$t>(body).and_then(|r| serde_json::to_vec(&r)))
+                    as fn(&[u8]) -> serde_json::Result<Vec<u8>>,
+            )
+        ),*]
+    };
+}
+
+fn roundtrips() -> Vec<Roundtrip> {
+    use xpay::api::*;
+    let _ = (&SPEC,);
+    roundtrips![
+        QueryUserBalanceRequest,
+        CurrencyPayRequest,
+        QueryOrderRequest,
+        CancelCurrencyPayRequest,
+        NotifyProvideGoodsRequest,
+        PresentCurrencyRequest,
+        DownloadBillRequest,
+        RefundOrderRequest,
+        CreateWithdrawOrderRequest,
+        QueryWithdrawOrderRequest,
+        StartUploadGoodsRequest,
+        QueryUploadGoodsRequest,
+        StartPublishGoodsRequest,
+        QueryPublishGoodsRequest,
+        QueryBizBalanceRequest,
+        QueryTransferAccountRequest,
+        QueryAdverFundsRequest,
+        CreateFundsBillRequest,
+        BindTransferAccoutRequest,
+        QueryFundsBillRequest,
+        QueryRecoverBillRequest,
+        GetComplaintListRequest,
+        GetComplaintDetailRequest,
+        GetNegotiationHistoryRequest,
+        ResponseComplaintRequest,
+        CompleteComplaintRequest,
+        UploadVpFileRequest,
+        GetUploadFileSignRequest,
+        DownloadAdverfundsOrderRequest,
+        QuerySubscribeContractRequest,
+        SendSubscribePrePaymentRequest,
+        SubmitSubscribePayOrderRequest,
+        CancelSubscribeContractRequest,
+        StartDownloadOrderRequest,
+        QueryDownloadOrderRequest,
+        DownloadIosSettlementBillRequest,
+        QueryPunishmentReasonsRequest,
+    ]
+    .into()
+}
+
+/// The dynamic and the typed paths put the same fields on the wire, for every action: the body
+/// a dynamic call sends (caught by a local server) reads into the typed request, which writes
+/// it back with the same content. The typed body is snapshotted.
+#[tokio::test]
+async fn wire_json_of_a_sample_request_per_action() {
+    let server = Server::start(Keys::default()).await;
     let client = Client::builder()
+        .app_id("wx_test_app")
+        .app_secret("test-secret")
         .offer_id("1450000000")
-        .app_key("app-key")
-        .sandbox_app_key("sandbox-key")
+        .app_key(&server.keys.app_key)
+        .sandbox_app_key(&server.keys.sandbox_app_key)
+        .base_url(&server.base_url)
         .build()
         .expect("client");
-    for meta in xpay_runtime::api::SPEC.actions {
-        let sample = sample_request(meta);
-        let (_, dynamic) = client
-            .prepare_dynamic(meta, sample)
+    let sk = xpay::SessionKey::new(server.keys.session_key.clone()).expect("session key");
+    let table = roundtrips();
+    let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
+    let spec_names: Vec<&str> = xpay::api::SPEC.actions.iter().map(|a| a.name).collect();
+    assert_eq!(
+        names, spec_names,
+        "the roundtrip table lists every action, in spec order"
+    );
+    for (meta, (_, roundtrip)) in xpay::api::SPEC.actions.iter().zip(&table) {
+        let sk_arg = (meta.signing == Signing::PayUser).then_some(&sk);
+        client
+            .call(&xpay::api::SPEC, meta.name, sample_request(meta), sk_arg)
+            .await
             .unwrap_or_else(|e| panic!("{}: {e}", meta.name));
-        let typed = xpay_runtime::api::__typed_roundtrip(meta.name, &dynamic)
-            .expect("every action has a typed request")
+        let dynamic = server.seen().last().expect("seen").body.clone();
+        let typed = roundtrip(&dynamic)
             .unwrap_or_else(|e| panic!("{}: the typed request rejects the body: {e}", meta.name));
-        // The typed and dynamic paths put the same fields on the wire (JSON-in-a-string fields
-        // compared by content: the key order inside them may differ).
+        // JSON-in-a-string fields compare by content: the key order inside them may differ.
         let a = normalize(serde_json::from_slice(&dynamic).expect("json"));
         let b = normalize(serde_json::from_slice(&typed).expect("json"));
         assert_eq!(a, b, "{}", meta.name);
@@ -68,8 +152,7 @@ fn normalize(v: serde_json::Value) -> serde_json::Value {
 
 #[test]
 fn rendered_docs() {
-    let spec = xpay_codegen::load("spec/xpay.yaml", &spec_source()).expect("spec is valid");
-    let md = xpay_codegen::render_markdown(&spec, "spec/xpay.yaml").expect("render");
+    let md = load(&spec_source()).markdown().expect("render");
     insta::assert_snapshot!("docs", md);
 }
 
@@ -77,8 +160,7 @@ fn rendered_docs() {
 /// it after changing the spec.
 #[test]
 fn committed_docs_are_current() {
-    let spec = xpay_codegen::load("spec/xpay.yaml", &spec_source()).expect("spec is valid");
-    let md = xpay_codegen::render_markdown(&spec, "spec/xpay.yaml").expect("render");
+    let md = load(&spec_source()).markdown().expect("render");
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/ACTIONS.md");
     if std::env::var_os("XPAY_BLESS").is_some() {
         std::fs::write(path, &md).expect("write docs/ACTIONS.md");
@@ -101,10 +183,8 @@ fn one_field_change_touches_one_part() {
         line,
         "      fail_reason: { type: string, doc: 提现失败原因 — why it failed (edited) }",
     );
-    let before = xpay_codegen::load("spec/xpay.yaml", &source).expect("valid");
-    let after = xpay_codegen::load("spec/xpay.yaml", &edited).expect("valid");
-    let a = xpay_codegen::emit::emit_parts(&before, &options());
-    let b = xpay_codegen::emit::emit_parts(&after, &options());
+    let a = generator().parts(&load(&source));
+    let b = generator().parts(&load(&edited));
     let changed: Vec<&str> = a
         .iter()
         .zip(&b)

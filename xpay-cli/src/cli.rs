@@ -12,9 +12,9 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-use xpay_runtime::Env;
-use xpay_runtime::api::PaymentMode;
-use xpay_runtime::token::TokenMode;
+use xpay::Env;
+use xpay::api::PaymentMode;
+use xpay::token::TokenMode;
 
 /// `xpay`: WeChat Mini Program virtual payment (小程序虚拟支付) from the command line.
 ///
@@ -144,6 +144,23 @@ pub enum SpecCommand {
     Check(SpecCheckArgs),
     /// Print the Markdown reference of a spec (the built-in one by default).
     Docs(SpecDocsArgs),
+    /// Print the Rust a spec generates (the built-in one by default), formatted: for bindings
+    /// committed to a repository, so that a change to the spec shows the Rust it changes.
+    Rust(SpecRustArgs),
+}
+
+/// `xpay spec rust`.
+#[derive(Debug, Args)]
+pub struct SpecRustArgs {
+    /// The spec file to generate from (default: the built-in spec).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    /// The path the code reaches the runtime by: `::xpay` (default) or `::xpay_runtime`.
+    #[arg(long, value_name = "PATH", default_value = "::xpay")]
+    pub runtime: String,
+    /// Derive both serde directions on every type (for fakes and tests).
+    #[arg(long)]
+    pub roundtrip: bool,
 }
 
 /// `xpay spec list`.
@@ -313,7 +330,8 @@ pub struct ApiArgs {
 
 /// Parses `--mode` with the spec's own names (`coin`, `goods`, or the wire values).
 fn parse_mode(s: &str) -> Result<PaymentMode, String> {
-    PaymentMode::parse(s).ok_or_else(|| format!("expected `coin` or `goods`, got `{s}`"))
+    s.parse::<PaymentMode>()
+        .map_err(|_| format!("expected `coin` or `goods`, got `{}`", s.escape_debug()))
 }
 
 /// Parses `--env` / `XPAY_ENV`.
@@ -324,7 +342,7 @@ pub fn parse_env(s: &str) -> Result<Env, String> {
 /// Parses `--token-mode` / `XPAY_TOKEN_MODE`.
 pub fn parse_token_mode(s: &str) -> Result<TokenMode, String> {
     s.parse::<TokenMode>().map_err(|e| match e {
-        xpay_runtime::Error::Config(m) => m,
+        xpay::Error::InvalidSetting { problem, .. } => problem,
         other => other.to_string(),
     })
 }

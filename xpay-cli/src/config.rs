@@ -6,13 +6,11 @@
 //! AppSecret and `call` never needs the offer id. What is missing is reported by the runtime
 //! when it is needed, naming the variable to set.
 
-use crate::cli::{
-    ApiArgs, CallbackTokenArg, EnvArg, KeyArgs, OfferArg, parse_env, parse_token_mode,
-};
+use crate::cli::{ApiArgs, CallbackTokenArg, EnvArg, KeyArgs, OfferArg, parse_env};
 use crate::error::Failure;
 use std::env::VarError;
-use xpay_runtime::callback::{CallbackConfig, EncodingAesKey};
-use xpay_runtime::{CallbackToken, Client, ClientBuilder, Env};
+use xpay::callback::{CallbackConfig, EncodingAesKey};
+use xpay::{CallbackToken, Client, ClientBuilder, Env};
 
 /// The production AppKey.
 pub const APP_KEY: &str = "XPAY_APP_KEY";
@@ -63,30 +61,29 @@ pub fn env(arg: &EnvArg) -> Result<Env, Failure> {
     }
 }
 
-/// Adds the AppKeys that are configured.
-fn with_keys(mut b: ClientBuilder, keys: &KeyArgs) -> Result<ClientBuilder, Failure> {
-    if let Some(k) = setting(keys.app_key.as_deref(), APP_KEY)? {
-        b = b.app_key(k);
+/// A lookup for [`ClientBuilder::from_lookup`]: each of `vars` from its flag when given,
+/// else from the environment (empty counts as unset); every other variable unset, so a command
+/// reads only its own settings.
+fn lookup<'a>(
+    vars: &'a [(&'static str, Option<&'a str>)],
+) -> impl Fn(&str) -> Result<Option<String>, String> + 'a {
+    move |name: &str| match vars.iter().find(|(var, _)| *var == name) {
+        Some((var, flag)) => setting(*flag, var).map_err(|f| match f {
+            Failure::Message(m) | Failure::Report(m) => m,
+            Failure::BrokenPipe => format!("{var} cannot be read"),
+        }),
+        None => Ok(None),
     }
-    if let Some(k) = setting(keys.sandbox_app_key.as_deref(), SANDBOX_APP_KEY)? {
-        b = b.sandbox_app_key(k);
-    }
-    Ok(b)
-}
-
-/// Adds the offer id when it is configured.
-fn with_offer(mut b: ClientBuilder, offer: &OfferArg) -> Result<ClientBuilder, Failure> {
-    if let Some(id) = setting(offer.offer_id.as_deref(), OFFER_ID)? {
-        b = b.offer_id(id);
-    }
-    Ok(b)
 }
 
 /// A client that signs payments: the offer id and the AppKeys, nothing else.
 pub fn payment_client(offer: &OfferArg, keys: &KeyArgs, env: Env) -> Result<Client, Failure> {
-    let b = Client::builder().env(env);
-    let b = with_keys(with_offer(b, offer)?, keys)?;
-    Ok(b.build()?)
+    let vars = [
+        (OFFER_ID, offer.offer_id.as_deref()),
+        (APP_KEY, keys.app_key.as_deref()),
+        (SANDBOX_APP_KEY, keys.sandbox_app_key.as_deref()),
+    ];
+    Ok(ClientBuilder::from_lookup(lookup(&vars)).env(env).build()?)
 }
 
 /// A client that calls the server API: app id and AppSecret (or a fixed access token), the
@@ -98,7 +95,18 @@ pub async fn api_client(
     offer: &OfferArg,
     env: Env,
 ) -> Result<Client, Failure> {
-    let mut b = Client::builder().env(env);
+    let mode = api.token_mode.map(|m| m.as_str());
+    let vars = [
+        (APP_ID, api.app_id.as_deref()),
+        (APP_SECRET, api.app_secret.as_deref()),
+        (ACCESS_TOKEN, api.access_token.as_deref()),
+        (OFFER_ID, offer.offer_id.as_deref()),
+        (APP_KEY, keys.app_key.as_deref()),
+        (SANDBOX_APP_KEY, keys.sandbox_app_key.as_deref()),
+        (BASE_URL, api.base_url.as_deref()),
+        (TOKEN_MODE, mode),
+    ];
+    let mut b = ClientBuilder::from_lookup(lookup(&vars)).env(env);
     let fixed_token = setting(api.access_token.as_deref(), ACCESS_TOKEN)?.is_some();
     // With a fixed token there is nothing to share (and the user's token must not be written
     // to Redis).
@@ -107,35 +115,11 @@ pub async fn api_client(
     {
         // Strict connect: an unreachable Redis is an error here rather than a private fetch,
         // which in classic mode would invalidate the production instances' token.
-        let store = xpay_runtime::token::RedisStore::connect(&url)
+        let store = xpay::token::RedisStore::connect(&url)
             .await
             .map_err(|e| Failure::msg(format_args!("{REDIS_URL}: {e}")))?;
         b = b.token_store(store);
     }
-    if let Some(id) = setting(api.app_id.as_deref(), APP_ID)? {
-        b = b.app_id(id);
-    }
-    if let Some(secret) = setting(api.app_secret.as_deref(), APP_SECRET)? {
-        b = b.app_secret(secret);
-    }
-    if let Some(token) = setting(api.access_token.as_deref(), ACCESS_TOKEN)? {
-        b = b.access_token(token);
-    }
-    if let Some(url) = setting(api.base_url.as_deref(), BASE_URL)? {
-        b = b.base_url(url);
-    }
-    let mode = match api.token_mode {
-        Some(m) => Some(m),
-        None => setting(None, TOKEN_MODE)?
-            .map(|v| {
-                parse_token_mode(&v).map_err(|e| Failure::msg(format_args!("{TOKEN_MODE}: {e}")))
-            })
-            .transpose()?,
-    };
-    if let Some(mode) = mode {
-        b = b.token_mode(mode);
-    }
-    let b = with_keys(with_offer(b, offer)?, keys)?;
     Ok(b.build()?)
 }
 

@@ -55,11 +55,11 @@ impl Failure {
     }
 }
 
-impl From<xpay_runtime::Error> for Failure {
+impl From<xpay::Error> for Failure {
     /// The runtime's message and the causes behind it (`error sending request: … tcp connect
     /// error: Connection refused`), each said once. A cause that mentions an access token is
     /// left out.
-    fn from(e: xpay_runtime::Error) -> Failure {
+    fn from(e: xpay::Error) -> Failure {
         let mut message = e.to_string();
         let mut cause = std::error::Error::source(&e);
         while let Some(c) = cause {

@@ -10,8 +10,8 @@ mod common;
 
 use common::{Run, temp_file, xpay, xpay_with_stdin};
 use serde_json::{Value, json};
-use xpay_runtime::CallbackToken;
-use xpay_runtime::callback::{
+use xpay::CallbackToken;
+use xpay::callback::{
     EncodingAesKey, Format, SealParams, encrypt_push, render_message, sign_plain_push,
 };
 
@@ -169,7 +169,7 @@ fn verify_url_prints_an_echostr_that_looks_like_json_unquoted() {
         nonce: "77".into(),
         random: [0; 16],
     };
-    let q = xpay_runtime::callback::sign_url_verification(&token, echostr, &params);
+    let q = xpay::callback::sign_url_verification(&token, echostr, &params);
     let signature = format!("--signature={}", q.signature.expect("signature"));
     let echo = format!("--echostr={echostr}");
     let run = xpay(

@@ -4,12 +4,9 @@
 //! Needs `redis-server`; without it the tests print a notice and skip, unless
 //! `XPAY_REQUIRE_REDIS=1` (as in CI), which makes a missing server a failure.
 
-#[path = "../../xpay-runtime/tests/support/redis_server.rs"]
-mod redis_server;
-
-use redis_server::RedisServer;
 use std::process::{Command, Output};
 use xpay_mock::{MockConfig, MockServer};
+use xpay_test_support::RedisServer;
 
 async fn twelve_processes_share_one_token(mode: &str) {
     let Some(redis) = RedisServer::start(&format!("redis_twelve_processes_{mode}")) else {

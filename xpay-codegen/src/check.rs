@@ -13,8 +13,6 @@ const RESERVED_TYPES: &[&str] = &[
     "Event",
     "Envelope",
     "Push",
-    "PaymentOrder",
-    "PaymentMode",
     "Action",
     "Client",
     "Env",
@@ -30,6 +28,7 @@ enum Place {
     Object,
     Payment,
     Event,
+    OneOf,
 }
 
 struct Checker<'a> {
@@ -79,7 +78,13 @@ pub fn check(file: &str, source: &str, raw: RawSpec) -> Result<Spec, Diagnostics
         .map(|(name, t)| c.type_def(name.value.clone(), pos(name), t))
         .collect::<Vec<_>>();
     let actions = c.actions(&raw);
-    let payment = raw.payment.as_ref().map(|p| c.payment(p));
+    if let Some(old) = &raw.payment {
+        c.err(
+            pos(old),
+            "`payment:` was replaced by `payments:`, a list of payment kinds each with a `name` (and `rust_name`, `uri`, `modes`, `fields`)",
+        );
+    }
+    let payments = c.payments(&raw);
     let envelope = c.fields(&raw.envelope, Place::Event, &[]);
     let events = c.events(&raw);
     let errors = c.errors(&raw);
@@ -92,7 +97,7 @@ pub fn check(file: &str, source: &str, raw: RawSpec) -> Result<Spec, Diagnostics
             .unwrap_or_else(|| "https://api.weixin.qq.com".into()),
         types,
         actions,
-        payment,
+        payments,
         envelope,
         events,
         errors,
@@ -115,11 +120,21 @@ impl<'a> Checker<'a> {
 
     fn type_def(&mut self, name: String, at: Pos, t: &RawType) -> TypeDef {
         let doc = t.doc.clone().unwrap_or_default();
-        let kind = match (&t.fields, &t.repr, &t.values) {
-            (Some(fields), None, None) => TypeKind::Object {
+        let kind = match (&t.fields, &t.repr, &t.values, &t.one_of) {
+            (None, None, None, Some(members)) => {
+                let members = self.fields(&members.value, Place::OneOf, &[]);
+                if members.len() < 2 {
+                    self.err(
+                        at,
+                        format!("one_of type `{name}` needs at least two members"),
+                    );
+                }
+                TypeKind::OneOf { members }
+            }
+            (Some(fields), None, None, None) => TypeKind::Object {
                 fields: self.fields(&fields.value, Place::Object, &[]),
             },
-            (None, Some(repr), Some(values)) => {
+            (None, Some(repr), Some(values), None) => {
                 let repr_v = match repr.value.as_str() {
                     "int" => Repr::Int,
                     "string" => Repr::String,
@@ -197,7 +212,7 @@ impl<'a> Checker<'a> {
                 self.err(
                     at,
                     format!(
-                        "type `{name}` must have either `fields:` (an object) or `enum:` and `values:` (an enum)"
+                        "type `{name}` must have exactly one of `fields:` (an object), `enum:` and `values:` (an enum), or `one_of:` (exactly one of several request fields)"
                     ),
                 );
                 TypeKind::Object { fields: Vec::new() }
@@ -238,6 +253,20 @@ impl<'a> Checker<'a> {
                 ));
             }
         })
+    }
+
+    /// The member wire names of a one_of type.
+    fn one_of_members(&self, ty: &Ty) -> Option<Vec<String>> {
+        let Ty::Named(n) = ty else { return None };
+        let members = self.raw_types.get(n)?.one_of.as_ref()?;
+        Some(
+            members
+                .value
+                .0
+                .iter()
+                .map(|(k, _)| k.value.clone())
+                .collect(),
+        )
     }
 
     fn is_string_like(&self, ty: &Ty) -> bool {
@@ -415,22 +444,28 @@ impl<'a> Checker<'a> {
                     format!("field `{wire}`: min {a} is greater than max {b}"),
                 );
             }
-            let mut required_in = Vec::new();
             if let Some(ri) = &f.required_in {
+                self.err(
+                    pos(ri),
+                    format!(
+                        "field `{wire}`: `required_in` was replaced by `modes`: write `required: true, modes: [{}]`",
+                        ri.value.iter().map(|m| m.value.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+            let mut field_modes = Vec::new();
+            if let Some(ms) = &f.modes {
                 if place != Place::Payment {
                     self.err(
-                        pos(ri),
-                        format!("field `{wire}`: `required_in` is for payment fields only"),
+                        pos(ms),
+                        format!("field `{wire}`: `modes` is for payment fields only"),
                     );
                 }
-                if required {
-                    self.err(
-                        pos(ri),
-                        format!("field `{wire}` is required in every mode already"),
-                    );
+                if ms.value.is_empty() {
+                    self.err(pos(ms), format!("field `{wire}`: `modes` is empty"));
                 }
-                for m in &ri.value {
-                    if !modes.contains(&m.value) {
+                for m in &ms.value {
+                    if place == Place::Payment && !modes.contains(&m.value) {
                         self.err(
                             pos(m),
                             format!(
@@ -440,7 +475,26 @@ impl<'a> Checker<'a> {
                             ),
                         );
                     }
-                    required_in.push(m.value.clone());
+                    field_modes.push(m.value.clone());
+                }
+            }
+            if let Ty::Named(n) = &ty
+                && self.raw_types.get(n).is_some_and(|t| t.one_of.is_some())
+            {
+                if place != Place::Request {
+                    self.err(
+                        pos(&f.ty),
+                        format!(
+                            "field `{wire}`: one_of type `{n}` can only be a field of an action's request"
+                        ),
+                    );
+                } else if !required {
+                    self.err(
+                        pos(&f.ty),
+                        format!(
+                            "field `{wire}`: a one_of field must be `required: true` (exactly one member is sent)"
+                        ),
+                    );
                 }
             }
             match place {
@@ -465,6 +519,11 @@ impl<'a> Checker<'a> {
                         self.err(at, format!("field `{wire}`: fill and default apply to request and payment fields only"));
                     }
                 }
+                Place::OneOf => {
+                    if required || fill.is_some() || default.is_some() {
+                        self.err(at, format!("one_of member `{wire}`: a member cannot be required, filled or defaulted (the one_of field decides which member is sent)"));
+                    }
+                }
                 Place::Request | Place::Payment => {}
             }
             out.push(Field {
@@ -476,7 +535,7 @@ impl<'a> Checker<'a> {
                 fill,
                 default,
                 rules,
-                required_in,
+                modes: field_modes,
             });
         }
         out
@@ -644,37 +703,31 @@ impl<'a> Checker<'a> {
                     format!("action `{name}`: `retry: same-id` needs an `idempotency_key`"),
                 );
             }
+            if let Some(old) = &a.one_of {
+                self.err(
+                    pos(old),
+                    format!(
+                        "action `{name}`: `one_of:` lists are replaced by one_of types: declare `types: {{ OrderRef: {{ one_of: {{ order_id: {{…}}, wx_order_id: {{…}} }} }} }}` and use it as a required request field"
+                    ),
+                );
+            }
             let mut one_of = Vec::new();
-            for group in &a.one_of {
-                if group.value.len() < 2 {
-                    self.err(
-                        pos(group),
-                        format!("action `{name}`: a one_of group needs at least two fields"),
-                    );
-                }
-                let mut g = Vec::new();
-                for m in &group.value {
-                    match request.iter().find(|f| f.wire == m.value) {
-                        None => self.err(
-                            pos(m),
+            for f in &request {
+                let Some(members) = self.one_of_members(&f.ty) else {
+                    continue;
+                };
+                for m in &members {
+                    if request.iter().any(|o| o.wire == *m) {
+                        self.err(
+                            at,
                             format!(
-                                "action `{name}`: one_of member `{}` is not a request field",
-                                m.value
+                                "action `{name}`: one_of member `{m}` of field `{}` is also a request field",
+                                f.wire
                             ),
-                        ),
-                        Some(f) if f.required || f.fill.is_some() || f.default.is_some() => self
-                            .err(
-                                pos(m),
-                                format!(
-                                    "action `{name}`: one_of member `{}` must be optional",
-                                    m.value
-                                ),
-                            ),
-                        Some(_) => {}
+                        );
                     }
-                    g.push(m.value.clone());
                 }
-                one_of.push(g);
+                one_of.push(members);
             }
             out.push(Action {
                 name,
@@ -692,36 +745,71 @@ impl<'a> Checker<'a> {
         out
     }
 
-    fn payment(&mut self, p: &crate::parse::RawPayment) -> Payment {
-        let mut modes = Vec::new();
-        for (k, v) in &p.modes.0 {
-            if !is_snake_ident(&k.value) {
+    fn payments(&mut self, raw: &RawSpec) -> Vec<Payment> {
+        let mut out: Vec<Payment> = Vec::new();
+        for p in &raw.payments {
+            let name = p.name.value.clone();
+            if !is_snake_ident(&name) {
                 self.err(
-                    pos(k),
-                    format!("payment mode `{}` must be snake_case", k.value),
+                    pos(&p.name),
+                    format!("payment kind `{name}` must be snake_case"),
                 );
             }
-            if v.value.is_empty() {
+            if out.iter().any(|o| o.name == name) {
+                self.err(pos(&p.name), format!("duplicate payment kind `{name}`"));
+            }
+            let rust_name = match &p.rust_name {
+                Some(r) => {
+                    if !is_pascal_ident(&r.value) {
+                        self.err(
+                            pos(r),
+                            format!("payment rust_name `{}` must be PascalCase", r.value),
+                        );
+                    }
+                    r.value.clone()
+                }
+                None => format!("{}Order", pascal(&name)),
+            };
+            if out.iter().any(|o| o.rust_name == rust_name) {
                 self.err(
-                    pos(v),
-                    format!("payment mode `{}` has an empty wire value", k.value),
+                    pos(&p.name),
+                    format!("payment rust_name `{rust_name}` is used twice"),
                 );
             }
-            modes.push((k.value.clone(), v.value.clone()));
+            let mut modes = Vec::new();
+            for (k, v) in &p.modes.0 {
+                if !is_snake_ident(&k.value) {
+                    self.err(
+                        pos(k),
+                        format!("payment mode `{}` must be snake_case", k.value),
+                    );
+                }
+                if v.value.is_empty() {
+                    self.err(
+                        pos(v),
+                        format!("payment mode `{}` has an empty wire value", k.value),
+                    );
+                }
+                modes.push((k.value.clone(), v.value.clone()));
+            }
+            if p.uri.value.is_empty() {
+                self.err(
+                    pos(&p.uri),
+                    format!("payment kind `{name}`: `uri` is empty"),
+                );
+            }
+            let names: Vec<String> = modes.iter().map(|(k, _)| k.clone()).collect();
+            let fields = self.fields(&p.fields, Place::Payment, &names);
+            out.push(Payment {
+                name,
+                rust_name,
+                doc: p.doc.clone().unwrap_or_default(),
+                uri: p.uri.value.clone(),
+                modes,
+                fields,
+            });
         }
-        if modes.is_empty() {
-            self.err(pos(&p.uri), "payment needs at least one mode");
-        }
-        if p.uri.value.is_empty() {
-            self.err(pos(&p.uri), "payment uri is empty");
-        }
-        let names: Vec<String> = modes.iter().map(|(k, _)| k.clone()).collect();
-        let fields = self.fields(&p.fields, Place::Payment, &names);
-        Payment {
-            uri: p.uri.value.clone(),
-            modes,
-            fields,
-        }
+        out
     }
 
     fn events(&mut self, raw: &RawSpec) -> Vec<Event> {
@@ -835,6 +923,15 @@ impl<'a> Checker<'a> {
         }
         for e in &spec.events {
             generated.push(format!("{}Event", e.rust_name));
+        }
+        for p in &spec.payments {
+            generated.push(p.rust_name.clone());
+            if !p.modes.is_empty() {
+                generated.push(p.mode_enum());
+                for (m, _) in &p.modes {
+                    generated.push(p.mode_type(m));
+                }
+            }
         }
         for g in generated {
             if let Some(p) = self.type_names.get(&g).copied() {

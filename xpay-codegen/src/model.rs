@@ -140,15 +140,8 @@ pub struct Field {
     /// Checks on its value (serialized as words, for docs).
     #[serde(serialize_with = "rules_text")]
     pub rules: Rules,
-    /// Payment modes that require it.
-    pub required_in: Vec<String>,
-}
-
-impl Field {
-    /// Whether the Rust field is a plain value rather than an `Option`.
-    pub fn is_plain(&self) -> bool {
-        self.required
-    }
+    /// Payment fields: the modes it belongs to (empty: every mode).
+    pub modes: Vec<String>,
 }
 
 /// An enum value.
@@ -187,6 +180,11 @@ pub enum TypeKind {
         repr: Repr,
         /// Its values.
         values: Vec<EnumValue>,
+    },
+    /// Exactly one of several request fields: flattened into the body that uses it.
+    OneOf {
+        /// The members, in wire order.
+        members: Vec<Field>,
     },
 }
 
@@ -250,15 +248,36 @@ pub struct Action {
     pub response: Vec<Field>,
 }
 
-/// The payment signData.
+/// A client-side payment kind: the signData of one client API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Payment {
+    /// The kind's name (`virtual_payment`).
+    pub name: String,
+    /// The Rust name of its order type (`PaymentOrder`).
+    pub rust_name: String,
+    /// The doc line.
+    pub doc: String,
     /// The URI signed before signData (`requestVirtualPayment`).
     pub uri: String,
-    /// Mode name → wire value (`coin` → `short_series_coin`).
+    /// Mode name → wire value (`coin` → `short_series_coin`); empty when the kind has none.
     pub modes: Vec<(String, String)>,
     /// signData fields, in order.
     pub fields: Vec<Field>,
+}
+
+impl Payment {
+    /// The Rust name of one mode's order (`CoinPaymentOrder`).
+    pub fn mode_type(&self, mode: &str) -> String {
+        format!("{}{}", crate::names::pascal(mode), self.rust_name)
+    }
+
+    /// The Rust name of the kind's mode enum (`PaymentMode` for `PaymentOrder`).
+    pub fn mode_enum(&self) -> String {
+        match self.rust_name.strip_suffix("Order") {
+            Some(stem) => format!("{stem}Mode"),
+            None => format!("{}Mode", self.rust_name),
+        }
+    }
 }
 
 /// A push event.
@@ -300,8 +319,8 @@ pub struct Spec {
     pub types: Vec<TypeDef>,
     /// Actions.
     pub actions: Vec<Action>,
-    /// The payment signData, if declared.
-    pub payment: Option<Payment>,
+    /// The client-side payment kinds.
+    pub payments: Vec<Payment>,
     /// The push envelope.
     pub envelope: Vec<Field>,
     /// Events.
@@ -316,8 +335,14 @@ impl Spec {
         self.types.iter().find(|t| t.name == name)
     }
 
-    /// An action by name.
-    pub fn action(&self, name: &str) -> Option<&Action> {
-        self.actions.iter().find(|a| a.name == name)
+    /// The members of a one_of type, when `ty` names one.
+    pub fn one_of_members(&self, ty: &Ty) -> Option<&[Field]> {
+        match ty {
+            Ty::Named(n) => match self.type_def(n).map(|t| &t.kind) {
+                Some(TypeKind::OneOf { members }) => Some(members),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 }

@@ -78,6 +78,9 @@ pub struct RawField {
     #[serde(default)]
     pub max: Option<Spanned<i64>>,
     #[serde(default)]
+    pub modes: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Removed in xpay-rs 0.2; kept only to point at the replacement.
+    #[serde(default)]
     pub required_in: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
@@ -93,6 +96,8 @@ pub struct RawType {
     pub repr: Option<Spanned<String>>,
     #[serde(default)]
     pub values: Option<Vec<RawEnumValue>>,
+    #[serde(default)]
+    pub one_of: Option<Spanned<Ordered<RawField>>>,
 }
 
 /// One value of an enum.
@@ -124,17 +129,24 @@ pub struct RawAction {
     pub doc: Option<String>,
     #[serde(default)]
     pub request: Ordered<RawField>,
+    /// Replaced by one_of types; kept only to point at the replacement.
     #[serde(default)]
-    pub one_of: Vec<Spanned<Vec<Spanned<String>>>>,
+    pub one_of: Option<Spanned<serde::de::IgnoredAny>>,
     #[serde(default)]
     pub response: Ordered<RawField>,
 }
 
-/// The `payment:` section.
+/// One client-side payment kind under `payments:`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPayment {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub rust_name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub doc: Option<String>,
     pub uri: Spanned<String>,
+    #[serde(default)]
     pub modes: Ordered<Spanned<String>>,
     pub fields: Ordered<RawField>,
 }
@@ -176,8 +188,11 @@ pub struct RawSpec {
     #[serde(default)]
     pub types: Ordered<RawType>,
     pub actions: Vec<RawAction>,
+    /// Replaced by `payments:`; kept only to point at the replacement.
     #[serde(default)]
-    pub payment: Option<RawPayment>,
+    pub payment: Option<Spanned<serde::de::IgnoredAny>>,
+    #[serde(default)]
+    pub payments: Vec<RawPayment>,
     #[serde(default)]
     pub envelope: Ordered<RawField>,
     #[serde(default)]

@@ -1,7 +1,11 @@
 //! The checker: every rule, every error collected and located, and no input that panics.
 
 use proptest::prelude::*;
-use xpay_codegen::{Diagnostics, load};
+use xpay_codegen::{Diagnostics, Spec};
+
+fn load(file: &str, yaml: &str) -> Result<Spec, Diagnostics> {
+    Spec::load(file, yaml)
+}
 
 const SPEC: &str = include_str!("../../spec/xpay.yaml");
 
@@ -21,22 +25,17 @@ const HEAD: &str = "version: 1\nactions:\n";
 #[test]
 fn the_built_in_spec_is_valid_and_complete() {
     let spec = load("spec/xpay.yaml", SPEC).unwrap_or_else(|d| panic!("{d}"));
-    assert_eq!(spec.actions.len(), 37);
-    assert_eq!(
-        spec.actions.iter().filter(|a| a.alias.is_some()).count(),
-        21
-    );
-    assert_eq!(spec.events.len(), 7);
-    assert!(spec.payment.is_some());
-    assert!(spec.errors.iter().any(|e| e.code == 268490004));
-    for a in &spec.actions {
+    let [actions, _, events, errors] = spec.counts();
+    assert_eq!((actions, events), (37, 7));
+    assert!(errors >= 33);
+    assert_eq!(spec.actions().filter(|a| a.alias.is_some()).count(), 21);
+    for a in spec.actions() {
         assert_eq!(a.path, format!("/xpay/{}", a.name));
     }
     let user: Vec<&str> = spec
-        .actions
-        .iter()
-        .filter(|a| a.signing == xpay_codegen::model::Signing::PayUser)
-        .map(|a| a.name.as_str())
+        .actions()
+        .filter(|a| a.signing == "pay+user")
+        .map(|a| a.name)
         .collect();
     assert_eq!(
         user,
@@ -136,11 +135,7 @@ fn schema_rules() {
         ),
         (
             "    request:\n      a: { type: string }\n    one_of:\n      - [a, b]\n",
-            "not a request field",
-        ),
-        (
-            "    request:\n      a: { type: string, required: true }\n      b: { type: string }\n    one_of:\n      - [a, b]\n",
-            "must be optional",
+            "replaced by one_of types",
         ),
         (
             "    request:\n      a: { type: \"[json<strng>]\" }\n",
@@ -192,6 +187,52 @@ fn type_rules() {
         "      x: { type: string }\n",
     ));
     assert!(d.to_string().contains("PascalCase"), "{d}");
+}
+
+#[test]
+fn one_of_rules() {
+    let with_types = |types: &str, request: &str| {
+        format!(
+            "version: 1\ntypes:\n{types}actions:\n  - name: a_b\n    path: /xpay/a_b\n    signing: pay\n    retry: safe\n    request:\n{request}"
+        )
+    };
+    let pair = "  Ref:\n    one_of:\n      a: { type: string }\n      b: { type: string }\n";
+    assert!(
+        load(
+            "t.yaml",
+            &with_types(pair, "      r: { type: Ref, required: true }\n")
+        )
+        .is_ok()
+    );
+    for (types, request, want) in [
+        (pair, "      r: { type: Ref }\n", "must be `required: true`"),
+        (
+            pair,
+            "      r: { type: Ref, required: true }\n      a: { type: string }\n",
+            "is also a request field",
+        ),
+        (
+            "  Ref:\n    one_of:\n      a: { type: string }\n",
+            "      r: { type: Ref, required: true }\n",
+            "at least two members",
+        ),
+        (
+            "  Ref:\n    one_of:\n      a: { type: string, required: true }\n      b: { type: string }\n",
+            "      r: { type: Ref, required: true }\n",
+            "a member cannot be required",
+        ),
+    ] {
+        let d = errors(&with_types(types, request));
+        assert!(d.to_string().contains(want), "{want}: {d}");
+    }
+    let d = errors(&format!(
+        "version: 1\ntypes:\n{pair}actions:\n  - name: a_b\n    path: /xpay/a_b\n    signing: pay\n    retry: safe\n    response:\n      r: {{ type: Ref }}\n"
+    ));
+    assert!(
+        d.to_string()
+            .contains("can only be a field of an action's request"),
+        "{d}"
+    );
 }
 
 #[test]

@@ -85,8 +85,7 @@ impl Auth {
         if appid != Some(self.app_id.as_str()) {
             return Err(Reject::new(40013, "invalid appid"));
         }
-        let ok =
-            secret.is_some_and(|s| xpay_runtime::signing::signatures_equal(s, &self.app_secret));
+        let ok = secret.is_some_and(|s| xpay::signing::signatures_equal(s, &self.app_secret));
         if !ok {
             return Err(Reject::new(40125, "invalid appsecret"));
         }

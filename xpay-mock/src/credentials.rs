@@ -4,7 +4,7 @@ use std::fmt;
 
 use rand::Rng as _;
 use rand::distr::Alphanumeric;
-use xpay_runtime::callback::{ENCODING_AES_KEY_LEN, EncodingAesKey};
+use xpay::callback::{ENCODING_AES_KEY_LEN, EncodingAesKey};
 
 use crate::error::{MockError, Result};
 

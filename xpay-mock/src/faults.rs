@@ -41,7 +41,10 @@ pub enum Fault {
 impl Fault {
     /// An errcode fault whose errmsg is the spec's meaning of the code.
     pub fn errcode(errcode: i64) -> Self {
-        let errmsg = format!("{} (injected)", xpay_runtime::errcode::meaning(errcode));
+        let meaning = xpay::api::SPEC
+            .meaning(errcode)
+            .unwrap_or("an errcode the spec's table does not list");
+        let errmsg = format!("{meaning} (injected)");
         Fault::Errcode { errcode, errmsg }
     }
 
@@ -89,7 +92,7 @@ pub fn endpoint_key(name: &str) -> Result<&'static str> {
         JSCODE2SESSION | "code2session" => return Ok(JSCODE2SESSION),
         _ => {}
     }
-    xpay_runtime::api::SPEC
+    xpay::api::SPEC
         .action(name)
         .map(|a| a.name)
         .ok_or_else(|| {

@@ -43,8 +43,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use xpay_runtime::Env;
-use xpay_runtime::PaymentSpec as _;
+use xpay::Env;
 
 use crate::answer::Reject;
 use crate::errcodes::{
@@ -940,13 +939,13 @@ impl Ledger {
         if p.openid.is_empty() {
             return Err(Reject::field("openid", "is empty"));
         }
-        let rules = xpay_runtime::api::PaymentOrder::FIELDS
-            .iter()
-            .find(|f| f.name == "outTradeNo")
-            .map(|f| f.rules)
-            .unwrap_or(xpay_runtime::meta::Rules::NONE);
-        xpay_runtime::check::string("payment", "", "out_trade_no", &p.out_trade_no, &rules)
-            .map_err(|e| Reject::new(crate::errcodes::INVALID_FIELD, e.to_string()))?;
+        if let Some(field) =
+            <xpay::api::PaymentOrder as xpay::PaymentSpec>::META.field("outTradeNo")
+        {
+            field
+                .check("payment", &Value::from(p.out_trade_no.as_str()))
+                .map_err(|e| Reject::new(crate::errcodes::INVALID_FIELD, e.to_string()))?;
+        }
         positive("quantity", p.quantity)?;
         positive("price", p.price)?;
         let product_id = match (p.mode, p.product_id.as_deref()) {

@@ -23,11 +23,11 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use xpay_mock::{MockConfig, MockServer};
-//! use xpay_runtime::api::PresentCurrencyRequest;
+//! use xpay::api::PresentCurrencyRequest;
 //!
 //! let server = MockServer::start(MockConfig::default()).await?;
 //! let c = server.credentials();
-//! let client = xpay_runtime::Client::builder()
+//! let client = xpay::Client::builder()
 //!     .app_id(&c.app_id)
 //!     .app_secret(&c.app_secret)
 //!     .offer_id(&c.offer_id)
@@ -37,14 +37,9 @@
 //!     .build()?;
 //! let (openid, _session_key) = server.login("code-of-alice");
 //! client
-//!     .present_currency(PresentCurrencyRequest {
-//!         openid: openid.clone(),
-//!         env: None,
-//!         order_id: "gift_0001".into(),
-//!         amount: 100,
-//!     })
+//!     .send(PresentCurrencyRequest::new(&openid, "gift_0001", 100))
 //!     .await?;
-//! assert_eq!(server.balance(&openid, xpay_runtime::Env::Production).present, 100);
+//! assert_eq!(server.balance(&openid, xpay::Env::Production).present, 100);
 //! for line in server.env_lines() {
 //!     println!("{line}"); // XPAY_APP_ID=…, …, XPAY_BASE_URL=http://127.0.0.1:PORT
 //! }
@@ -81,4 +76,4 @@ pub use faults::Fault;
 pub use ledger::{Balance, CashOrder, PayMode, Payment, SpendOrder};
 pub use push::{Delivery, PushRetry, PushTarget};
 pub use server::{MockServer, PayOutcome, REQUEST_LOG_LIMIT, RequestRecord};
-pub use xpay_runtime::callback::Format;
+pub use xpay::callback::Format;

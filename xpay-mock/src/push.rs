@@ -19,10 +19,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use xpay_runtime::callback::{
-    EncodingAesKey, Format, SealParams, decrypt, encrypt_push, render_message,
-};
-use xpay_runtime::{CallbackToken, Env};
+use xpay::callback::{EncodingAesKey, Format, SealParams, decrypt, encrypt_push, render_message};
+use xpay::{CallbackToken, Env};
 
 use crate::ledger::unix_now;
 
@@ -360,7 +358,7 @@ mod tests {
         ] {
             assert!(reply_is_success(bad, &key, 0).is_err(), "{bad}");
         }
-        let enc = xpay_runtime::callback::encrypt(&key, "wx", br#"{"ErrCode":0}"#, [7u8; 16]);
+        let enc = xpay::callback::encrypt(&key, "wx", br#"{"ErrCode":0}"#, [7u8; 16]);
         let enc = enc.unwrap_or_default();
         let reply =
             format!(r#"{{"Encrypt":"{enc}","MsgSignature":"x","TimeStamp":1,"Nonce":"n"}}"#);

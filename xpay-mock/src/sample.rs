@@ -9,8 +9,8 @@
 //!   demos.
 
 use serde_json::{Map, Value};
-use xpay_runtime::Env;
-use xpay_runtime::meta::{ActionMeta, FieldMeta, Rules, TypeMeta};
+use xpay::Env;
+use xpay::meta::{ActionMeta, FieldMeta, Rules, TypeMeta};
 
 /// The zero value of a type: `""` for strings and string enums, `0` for numbers, env and
 /// integer enums, `false`, `[]`, an object of its fields' zero values, or the JSON text of the
@@ -120,14 +120,14 @@ pub fn sample_request(meta: &ActionMeta, env: Env) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use xpay_runtime::api::SPEC;
+    use xpay::api::SPEC;
 
     #[test]
     fn every_sample_request_passes_the_checks() {
         for meta in SPEC.actions {
             for env in [Env::Production, Env::Sandbox] {
                 let body = sample_request(meta, env);
-                xpay_runtime::check::value(meta.name, "", meta.request, &body)
+                meta.check_request(&body)
                     .unwrap_or_else(|e| panic!("{}: {e}", meta.name));
             }
         }

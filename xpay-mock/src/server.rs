@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use xpay_runtime::callback::{EncodingAesKey, Format};
-use xpay_runtime::{AppKey, CallbackToken, Env};
+use xpay::callback::{EncodingAesKey, Format};
+use xpay::{AppKey, CallbackToken, Env};
 
 use crate::answer::{JsonAnswer, Reject};
 use crate::auth::Auth;
@@ -171,7 +171,7 @@ impl Shared {
             .find_map(|k| fields.get(*k).and_then(Value::as_str))
             .unwrap_or_default()
             .to_string();
-        let event: &'static str = xpay_runtime::api::SPEC
+        let event: &'static str = xpay::api::SPEC
             .event(event)
             .map(|e| e.name)
             .ok_or_else(|| MockError::Config(format!("unknown event `{event}`")))?;
@@ -188,7 +188,7 @@ impl Shared {
 
 /// A running fake WeChat xpay server on 127.0.0.1.
 ///
-/// Start one with [`MockServer::start`]; point a [`Client`](xpay_runtime::Client) at
+/// Start one with [`MockServer::start`]; point a [`Client`](xpay::Client) at
 /// [`base_url`](Self::base_url) with the [`credentials`](Self::credentials). It stops when
 /// dropped or [`shutdown`](Self::shutdown).
 ///
@@ -625,7 +625,7 @@ async fn xpay(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> JsonAnswer {
-    let Some(meta) = xpay_runtime::api::SPEC
+    let Some(meta) = xpay::api::SPEC
         .actions
         .iter()
         .copied()
@@ -635,7 +635,7 @@ async fn xpay(
             INVALID_URL,
             format!(
                 "invalid url: /xpay/{action} is not an action of the spec ({} actions known)",
-                xpay_runtime::api::SPEC.actions.len()
+                xpay::api::SPEC.actions.len()
             ),
         )
         .into();

@@ -17,9 +17,9 @@
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
-use xpay_runtime::meta::ActionMeta;
-use xpay_runtime::signing::{pay_sig, signatures_equal, user_signature};
-use xpay_runtime::{AppKey, Env, Error, SessionKey};
+use xpay::meta::ActionMeta;
+use xpay::signing::{pay_sig, signatures_equal, user_signature};
+use xpay::{AppKey, Env, Error, SessionKey};
 
 use crate::answer::Reject;
 use crate::auth::Auth;
@@ -120,14 +120,7 @@ pub(crate) fn verify(
     };
 
     let value = Value::Object(map);
-    xpay_runtime::check::value(meta.name, "", meta.request, &value).map_err(|e| invalid(&e))?;
-    for group in meta.one_of {
-        let members: Vec<(&str, bool)> = group
-            .iter()
-            .map(|n| (*n, value.get(*n).is_some_and(|v| !v.is_null())))
-            .collect();
-        xpay_runtime::check::one_of(meta.name, &members).map_err(|e| invalid(&e))?;
-    }
+    meta.check_request(&value).map_err(|e| invalid(&e))?;
     let Value::Object(map) = value else {
         return Err(Reject::field("(body)", "must be a JSON object"));
     };

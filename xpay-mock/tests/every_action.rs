@@ -5,11 +5,11 @@ mod common;
 
 use common::{client, login, start};
 use serde_json::Value;
+use xpay::Env;
+use xpay::api::SPEC;
+use xpay::meta::Signing;
 use xpay_mock::Payment;
 use xpay_mock::sample::sample_request;
-use xpay_runtime::Env;
-use xpay_runtime::api::SPEC;
-use xpay_runtime::meta::Signing;
 
 #[tokio::test]
 async fn every_action_succeeds_with_a_sample_request() {
@@ -53,7 +53,7 @@ async fn every_action_succeeds_with_a_sample_request() {
         }
         let sk_arg = (meta.signing == Signing::PayUser).then_some(&sk);
         let resp = client
-            .call(meta.name, body.clone(), sk_arg)
+            .call(&xpay::api::SPEC, meta.name, body.clone(), sk_arg)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}\nbody: {body}", meta.name));
         let v = resp.json().expect("json");
@@ -87,6 +87,7 @@ async fn sample_answers_are_spec_shaped() {
     let client = client(&server);
     let resp = client
         .call(
+            &xpay::api::SPEC,
             "get_complaint_detail",
             serde_json::json!({"complaint_id": "c1"}),
             None,
@@ -103,10 +104,7 @@ async fn sample_answers_are_spec_shaped() {
     );
     // And the typed call decodes it.
     let typed = client
-        .get_complaint_detail(xpay_runtime::api::GetComplaintDetailRequest {
-            env: None,
-            complaint_id: "c1".into(),
-        })
+        .send(xpay::api::GetComplaintDetailRequest::new("c1"))
         .await
         .expect("typed");
     assert!(typed.complaint.is_some());

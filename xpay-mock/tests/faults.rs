@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use common::{client, code, get_json, login, pay, post_json, present, raw_token, start};
 use serde_json::json;
+use xpay::api::{QueryUserBalanceRequest, StartUploadGoodsRequest, UploadItem};
+use xpay::{Env, Error};
 use xpay_mock::{Fault, errcodes};
-use xpay_runtime::api::{QueryUserBalanceRequest, StartUploadGoodsRequest, UploadItem};
-use xpay_runtime::{Env, Error};
 
 #[tokio::test]
 async fn next_n_calls_fail_with_an_errcode_and_move_nothing() {
@@ -17,7 +17,7 @@ async fn next_n_calls_fail_with_an_errcode_and_move_nothing() {
     let client = client(&server);
     let (openid, sk) = login(&server, "kate");
     client
-        .present_currency(present(&openid, "gift_1", 50))
+        .send(present(&openid, "gift_1", 50))
         .await
         .expect("present");
 
@@ -26,7 +26,7 @@ async fn next_n_calls_fail_with_an_errcode_and_move_nothing() {
         .expect("fault");
     for _ in 0..2 {
         let e = client
-            .currency_pay(pay(&openid, "pay_1", 10), &sk)
+            .send_user(pay(&openid, "pay_1", 10), &sk)
             .await
             .expect_err("injected");
         assert_eq!(code(&e), 268_490_015);
@@ -38,7 +38,7 @@ async fn next_n_calls_fail_with_an_errcode_and_move_nothing() {
         "nothing moved"
     );
     client
-        .currency_pay(pay(&openid, "pay_1", 10), &sk)
+        .send_user(pay(&openid, "pay_1", 10), &sk)
         .await
         .expect("third call passes");
     assert_eq!(server.balance(&openid, Env::Production).balance, 40);
@@ -48,7 +48,7 @@ async fn next_n_calls_fail_with_an_errcode_and_move_nothing() {
         .fail_next("currency_present", 1, Fault::errcode_with(-2, "custom"))
         .expect("alias");
     let e = client
-        .present_currency(present(&openid, "gift_2", 1))
+        .send(present(&openid, "gift_2", 1))
         .await
         .expect_err("injected");
     assert_eq!(code(&e), -2);
@@ -65,20 +65,13 @@ async fn http_500_is_retried_by_the_client_where_safe() {
     let server = start().await;
     let client = client(&server);
     let (openid, sk) = login(&server, "liam");
-    let req = || QueryUserBalanceRequest {
-        openid: openid.clone(),
-        env: None,
-        user_ip: "127.0.0.1".into(),
-    };
+    let req = || QueryUserBalanceRequest::new(openid.clone(), "127.0.0.1");
 
     // A safe query: one 500, then success on the client's retry.
     server
         .fail_next("query_user_balance", 1, Fault::http(500))
         .expect("fault");
-    client
-        .query_user_balance(req(), &sk)
-        .await
-        .expect("recovers");
+    client.send_user(req(), &sk).await.expect("recovers");
     let statuses: Vec<u16> = server
         .requests()
         .iter()
@@ -92,16 +85,13 @@ async fn http_500_is_retried_by_the_client_where_safe() {
         .fail_next("start_upload_goods", 1, Fault::http(503))
         .expect("fault");
     let e = client
-        .start_upload_goods(StartUploadGoodsRequest {
-            upload_item: vec![UploadItem {
-                id: "item_1".into(),
-                name: "Sword".into(),
-                price: 100,
-                remark: "r".into(),
-                item_url: "https://example.com/a.png".into(),
-            }],
-            env: None,
-        })
+        .send(StartUploadGoodsRequest::new(vec![UploadItem::new(
+            "item_1",
+            "Sword",
+            100,
+            "r",
+            "https://example.com/a.png",
+        )]))
         .await
         .expect_err("not retried");
     assert!(matches!(e, Error::Http { status: 503, .. }), "{e}");
@@ -113,14 +103,14 @@ async fn an_expired_token_is_refetched_once() {
     let client = client(&server);
     let (openid, _) = login(&server, "mia");
     client
-        .present_currency(present(&openid, "gift_1", 1))
+        .send(present(&openid, "gift_1", 1))
         .await
         .expect("first");
     assert_eq!(server.token_fetches(), 1);
 
     server.expire_token();
     client
-        .present_currency(present(&openid, "gift_2", 1))
+        .send(present(&openid, "gift_2", 1))
         .await
         .expect("recovers");
     assert_eq!(server.token_fetches(), 2, "exactly one refetch");
@@ -139,13 +129,16 @@ async fn an_expired_token_is_refetched_once() {
         .fail_next("stable_token", 2, Fault::errcode(-1))
         .expect("fault");
     let e = client
-        .present_currency(present(&openid, "gift_3", 1))
+        .send(present(&openid, "gift_3", 1))
         .await
         .expect_err("no token");
-    assert!(matches!(e, Error::Token(_)), "{e}");
+    assert!(
+        matches!(&e, Error::WeChat { action, errcode: -1, meaning: Some(_), .. } if action == "stable_token"),
+        "{e:?}"
+    );
     server.clear_faults();
     client
-        .present_currency(present(&openid, "gift_3", 1))
+        .send(present(&openid, "gift_3", 1))
         .await
         .expect("recovers");
 }
@@ -156,14 +149,14 @@ async fn latency_delays_answers() {
     let client = client(&server);
     let (openid, _) = login(&server, "noah");
     client
-        .present_currency(present(&openid, "gift_0", 1))
+        .send(present(&openid, "gift_0", 1))
         .await
         .expect("warm up");
 
     server.set_latency(Duration::from_millis(150));
     let t = Instant::now();
     client
-        .present_currency(present(&openid, "gift_1", 1))
+        .send(present(&openid, "gift_1", 1))
         .await
         .expect("slow");
     assert!(
@@ -178,7 +171,7 @@ async fn latency_delays_answers() {
         .expect("latency");
     let t = Instant::now();
     client
-        .present_currency(present(&openid, "gift_2", 1))
+        .send(present(&openid, "gift_2", 1))
         .await
         .expect("slow");
     assert!(t.elapsed() >= Duration::from_millis(300));
@@ -187,7 +180,7 @@ async fn latency_delays_answers() {
         .expect("latency");
     let t = Instant::now();
     client
-        .present_currency(present(&openid, "gift_3", 1))
+        .send(present(&openid, "gift_3", 1))
         .await
         .expect("fast");
     assert!(t.elapsed() < Duration::from_millis(300));
@@ -207,7 +200,7 @@ async fn faults_over_http() {
     .await;
     assert_eq!(v["errcode"], 0, "{v}");
     let e = client
-        .present_currency(present(&openid, "gift_1", 1))
+        .send(present(&openid, "gift_1", 1))
         .await
         .expect_err("injected");
     assert_eq!(code(&e), 268_490_015);
@@ -231,7 +224,7 @@ async fn faults_over_http() {
     let v = post_json(&server, "/mock/expire_token", &json!({})).await;
     assert_eq!(v["errcode"], 0);
     client
-        .present_currency(present(&openid, "gift_2", 1))
+        .send(present(&openid, "gift_2", 1))
         .await
         .expect("recovers");
     assert_eq!(server.token_fetches(), before + 1);

@@ -5,9 +5,9 @@ mod common;
 
 use common::{client, code, login, pay, present, start};
 use proptest::prelude::*;
+use xpay::api::{CancelCurrencyPayRequest, QueryUserBalanceRequest};
+use xpay::{Client, Env, Error, SessionKey};
 use xpay_mock::{MockConfig, MockServer, Payment, SpendOrder, errcodes};
-use xpay_runtime::api::{CancelCurrencyPayRequest, QueryUserBalanceRequest};
-use xpay_runtime::{Client, Env, Error, SessionKey};
 
 fn cancel(
     openid: &str,
@@ -15,26 +15,12 @@ fn cancel(
     order_id: &str,
     amount: i64,
 ) -> CancelCurrencyPayRequest {
-    CancelCurrencyPayRequest {
-        openid: openid.into(),
-        env: None,
-        user_ip: "127.0.0.1".into(),
-        pay_order_id: pay_order_id.into(),
-        order_id: order_id.into(),
-        amount,
-    }
+    CancelCurrencyPayRequest::new(openid, "127.0.0.1", pay_order_id, order_id, amount)
 }
 
 async fn balance_via_api(client: &Client, openid: &str, sk: &SessionKey) -> i64 {
     client
-        .query_user_balance(
-            QueryUserBalanceRequest {
-                openid: openid.into(),
-                env: None,
-                user_ip: "127.0.0.1".into(),
-            },
-            sk,
-        )
+        .send_user(QueryUserBalanceRequest::new(openid, "127.0.0.1"), sk)
         .await
         .expect("balance")
         .balance
@@ -48,7 +34,7 @@ async fn present_pay_cancel_and_query() {
     let (openid, sk) = login(&server, "bob");
 
     let r = client
-        .present_currency(present(&openid, "gift_1", 30))
+        .send(present(&openid, "gift_1", 30))
         .await
         .expect("present");
     assert_eq!(
@@ -63,7 +49,7 @@ async fn present_pay_cancel_and_query() {
 
     // Presented tokens are spent first (the default).
     let r = client
-        .currency_pay(pay(&openid, "pay_1", 40), &sk)
+        .send_user(pay(&openid, "pay_1", 40), &sk)
         .await
         .expect("pay");
     assert_eq!(
@@ -78,12 +64,12 @@ async fn present_pay_cancel_and_query() {
 
     // A repeated order_id moves nothing.
     let e = client
-        .currency_pay(pay(&openid, "pay_1", 5), &sk)
+        .send_user(pay(&openid, "pay_1", 5), &sk)
         .await
         .expect_err("dup");
     assert!(matches!(e, Error::Duplicate { .. }), "{e}");
     let e = client
-        .present_currency(present(&openid, "gift_1", 5))
+        .send(present(&openid, "gift_1", 5))
         .await
         .expect_err("dup");
     assert_eq!(code(&e), errcodes::DUPLICATE);
@@ -91,31 +77,31 @@ async fn present_pay_cancel_and_query() {
 
     // No overdraft.
     let e = client
-        .currency_pay(pay(&openid, "pay_2", 61), &sk)
+        .send_user(pay(&openid, "pay_2", 61), &sk)
         .await
         .expect_err("overdraft");
     assert_eq!(code(&e), errcodes::INSUFFICIENT_BALANCE);
     assert_eq!(balance_via_api(&client, &openid, &sk).await, 60);
     // …and the refused id was not used up.
     client
-        .currency_pay(pay(&openid, "pay_2", 60), &sk)
+        .send_user(pay(&openid, "pay_2", 60), &sk)
         .await
         .expect("exact balance");
     assert_eq!(balance_via_api(&client, &openid, &sk).await, 0);
 
     // Cancels refund at most what was paid, once.
     let e = client
-        .cancel_currency_pay(cancel(&openid, "pay_1", "refund_1", 41), &sk)
+        .send_user(cancel(&openid, "pay_1", "refund_1", 41), &sk)
         .await
         .expect_err("too much");
     assert_eq!(code(&e), errcodes::INVALID_FIELD);
     let e = client
-        .cancel_currency_pay(cancel(&openid, "no_such_pay", "refund_1", 1), &sk)
+        .send_user(cancel(&openid, "no_such_pay", "refund_1", 1), &sk)
         .await
         .expect_err("unknown");
     assert_eq!(code(&e), errcodes::INVALID_FIELD);
     let r = client
-        .cancel_currency_pay(cancel(&openid, "pay_1", "refund_1", 25), &sk)
+        .send_user(cancel(&openid, "pay_1", "refund_1", 25), &sk)
         .await
         .expect("cancel");
     assert_eq!(r.order_id.as_deref(), Some("refund_1"));
@@ -124,12 +110,12 @@ async fn present_pay_cancel_and_query() {
     let b = server.balance(&openid, Env::Production);
     assert_eq!((b.saved, b.present, b.sum_cost), (10, 15, 75));
     let e = client
-        .cancel_currency_pay(cancel(&openid, "pay_1", "refund_1", 25), &sk)
+        .send_user(cancel(&openid, "pay_1", "refund_1", 25), &sk)
         .await
         .expect_err("dup");
     assert!(matches!(e, Error::Duplicate { .. }), "{e}");
     let e = client
-        .cancel_currency_pay(cancel(&openid, "pay_1", "refund_2", 1), &sk)
+        .send_user(cancel(&openid, "pay_1", "refund_2", 1), &sk)
         .await
         .expect_err("again");
     assert_eq!(code(&e), errcodes::ALREADY_CANCELLED);
@@ -137,19 +123,15 @@ async fn present_pay_cancel_and_query() {
     // Another user cannot cancel bob's payment.
     let (eve, eve_sk) = login(&server, "eve");
     let e = client
-        .cancel_currency_pay(cancel(&eve, "pay_2", "refund_3", 1), &eve_sk)
+        .send_user(cancel(&eve, "pay_2", "refund_3", 1), &eve_sk)
         .await
         .expect_err("not eve's");
     assert_eq!(code(&e), errcodes::OPENID_WRONG);
 
     // The full balance answer.
     let r = client
-        .query_user_balance(
-            QueryUserBalanceRequest {
-                openid: openid.clone(),
-                env: None,
-                user_ip: "127.0.0.1".into(),
-            },
+        .send_user(
+            QueryUserBalanceRequest::new(openid.clone(), "127.0.0.1"),
             &sk,
         )
         .await
@@ -180,7 +162,7 @@ async fn envs_keep_separate_balances_and_saved_first_is_configurable() {
         .expect("client");
     let (openid, sk) = login(&server, "carol");
     sandbox
-        .present_currency(present(&openid, "gift_1", 10))
+        .send(present(&openid, "gift_1", 10))
         .await
         .expect("present");
     server
@@ -190,13 +172,13 @@ async fn envs_keep_separate_balances_and_saved_first_is_configurable() {
     assert_eq!(server.balance(&openid, Env::Sandbox).balance, 20);
     assert_eq!(server.balance(&openid, Env::Production).balance, 0);
     let r = sandbox
-        .currency_pay(pay(&openid, "pay_1", 15), &sk)
+        .send_user(pay(&openid, "pay_1", 15), &sk)
         .await
         .expect("pay");
     assert_eq!(r.used_present_amount, Some(5), "saved tokens first");
     // The same ids are free in the other env.
     let prod = client(&server);
-    prod.present_currency(present(&openid, "gift_1", 1))
+    prod.send(present(&openid, "gift_1", 1))
         .await
         .expect("prod present");
 }
@@ -236,7 +218,7 @@ async fn run(server: &MockServer, client: &Client, case: u32, ops: &[Op]) -> Res
         match op {
             Op::Present(a) => {
                 client
-                    .present_currency(present(&openid, &format!("c{case}g{n}"), *a))
+                    .send(present(&openid, &format!("c{case}g{n}"), *a))
                     .await
                     .map_err(|e| e.to_string())?;
                 model += a;
@@ -250,7 +232,7 @@ async fn run(server: &MockServer, client: &Client, case: u32, ops: &[Op]) -> Res
                 model += q;
             }
             Op::Pay(a) => match client
-                .currency_pay(pay(&openid, &format!("c{case}p{n}"), *a), &sk)
+                .send_user(pay(&openid, &format!("c{case}p{n}"), *a), &sk)
                 .await
             {
                 Ok(r) => {
@@ -274,7 +256,7 @@ async fn run(server: &MockServer, client: &Client, case: u32, ops: &[Op]) -> Res
                     continue;
                 };
                 match client
-                    .cancel_currency_pay(cancel(&openid, &id, &format!("c{case}c{n}"), *a), &sk)
+                    .send_user(cancel(&openid, &id, &format!("c{case}c{n}"), *a), &sk)
                     .await
                 {
                     Ok(_) if !cancelled && *a <= paid => {
@@ -297,7 +279,7 @@ async fn run(server: &MockServer, client: &Client, case: u32, ops: &[Op]) -> Res
                 let Some((id, _, _)) = pays.get(*i).cloned() else {
                     continue;
                 };
-                match client.currency_pay(pay(&openid, &id, 1), &sk).await {
+                match client.send_user(pay(&openid, &id, 1), &sk).await {
                     Err(Error::Duplicate { .. }) => {}
                     other => return Err(format!("repeat of {id}: {other:?}")),
                 }
@@ -311,7 +293,7 @@ async fn run(server: &MockServer, client: &Client, case: u32, ops: &[Op]) -> Res
                     .position(|o| matches!(o, Op::Present(_)))
                     .unwrap_or(0);
                 match client
-                    .present_currency(present(&openid, &format!("c{case}g{first}"), 1))
+                    .send(present(&openid, &format!("c{case}g{first}"), 1))
                     .await
                 {
                     Err(Error::Duplicate { .. }) => {}

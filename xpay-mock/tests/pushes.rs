@@ -16,14 +16,15 @@ use axum::routing::post;
 use common::{client, login};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
-use xpay_mock::{Format, MockConfig, MockServer, Payment, PushRetry, PushTarget};
-use xpay_runtime::api::{
-    NotifyProvideGoodsRequest, QueryOrderRequest, RefundOrderRequest, RefundReason, ReqFrom,
+use xpay::api::{
+    NotifyProvideGoodsRequest, OrderRef, QueryOrderRequest, RefundOrderRequest, RefundReason,
+    ReqFrom,
 };
-use xpay_runtime::callback::{
+use xpay::callback::{
     CallbackConfig, DecodedPush, Decoder, EncodingAesKey, PushQuery, Reply, ReplyMode,
 };
-use xpay_runtime::{CallbackToken, Env};
+use xpay::{CallbackToken, Env};
+use xpay_mock::{Format, MockConfig, MockServer, Payment, PushRetry, PushTarget};
 
 struct Hook {
     decoder: Decoder,
@@ -92,7 +93,7 @@ async fn callback(server: &MockServer, fail_first: u32, mode: ReplyMode) -> Call
         .with_reply_mode(mode);
     let (tx, rx) = mpsc::unbounded_channel();
     let hook = Arc::new(Hook {
-        decoder: Decoder::new(config, &xpay_runtime::api::SPEC),
+        decoder: Decoder::new(config, &xpay::api::SPEC),
         fail_first: AtomicU32::new(fail_first),
         seen: AtomicU32::new(0),
         tx,
@@ -227,26 +228,26 @@ async fn refund_order_pushes_a_refund_notify() {
         .expect("pay");
     let _ = cb.next().await;
 
-    let refund = |refund_id: &str, left: i64, fee: i64| RefundOrderRequest {
-        openid: openid.clone(),
-        order_id: None,
-        wx_order_id: Some(outcome.order.wx_order_id.clone()),
-        refund_order_id: refund_id.into(),
-        left_fee: left,
-        refund_fee: fee,
-        biz_meta: Some("meta".into()),
-        refund_reason: RefundReason::UserChoice,
-        req_from: ReqFrom::User,
-        env: None,
+    let refund = |refund_id: &str, left: i64, fee: i64| {
+        RefundOrderRequest::new(
+            openid.clone(),
+            OrderRef::wx_order_id(outcome.order.wx_order_id.clone()),
+            refund_id,
+            left,
+            fee,
+            RefundReason::UserChoice,
+            ReqFrom::User,
+        )
+        .with_biz_meta("meta")
     };
     // A stale left_fee is refused.
     let e = client
-        .refund_order(refund("refund_0001", 200, 100))
+        .send(refund("refund_0001", 200, 100))
         .await
         .expect_err("mismatch");
     assert_eq!(e.errcode(), Some(xpay_mock::errcodes::LEFT_FEE_MISMATCH));
     let r = client
-        .refund_order(refund("refund_0001", 300, 100))
+        .send(refund("refund_0001", 300, 100))
         .await
         .expect("refund");
     assert_eq!(r.refund_order_id.as_deref(), Some("refund_0001"));
@@ -266,27 +267,25 @@ async fn refund_order_pushes_a_refund_notify() {
 
     // The order now has 200 left; the second refund empties it.
     let e = client
-        .refund_order(refund("refund_0001", 200, 200))
+        .send(refund("refund_0001", 200, 200))
         .await
         .expect_err("dup");
-    assert!(matches!(e, xpay_runtime::Error::Duplicate { .. }), "{e}");
+    assert!(matches!(e, xpay::Error::Duplicate { .. }), "{e}");
     let e = client
-        .refund_order(refund("refund_0002", 200, 201))
+        .send(refund("refund_0002", 200, 201))
         .await
         .expect_err("too much");
     assert_eq!(e.errcode(), Some(xpay_mock::errcodes::INVALID_FIELD));
     client
-        .refund_order(refund("refund_0002", 200, 200))
+        .send(refund("refund_0002", 200, 200))
         .await
         .expect("refund rest");
     let _ = cb.next().await;
     let q = client
-        .query_order(QueryOrderRequest {
-            openid: openid.clone(),
-            env: None,
-            order_id: Some("goods_trade_002".into()),
-            wx_order_id: None,
-        })
+        .send(QueryOrderRequest::new(
+            openid.clone(),
+            OrderRef::order_id("goods_trade_002"),
+        ))
         .await
         .expect("query");
     let order = q.order.expect("order");
@@ -300,12 +299,10 @@ async fn refund_order_pushes_a_refund_notify() {
     // Someone else's openid is refused.
     let (other, _) = login(&server, "not-frank");
     let e = client
-        .query_order(QueryOrderRequest {
-            openid: other,
-            env: None,
-            order_id: Some("goods_trade_002".into()),
-            wx_order_id: None,
-        })
+        .send(QueryOrderRequest::new(
+            other,
+            OrderRef::order_id("goods_trade_002"),
+        ))
         .await
         .expect_err("not the payer");
     assert_eq!(e.errcode(), Some(xpay_mock::errcodes::OPENID_WRONG));
@@ -332,18 +329,15 @@ async fn unacknowledged_pushes_are_retried() {
     cb.hook.fail_first.store(1, Ordering::SeqCst);
     let client = client(&server);
     client
-        .refund_order(RefundOrderRequest {
-            openid: openid.clone(),
-            order_id: Some("coin_trade_002".into()),
-            wx_order_id: None,
-            refund_order_id: "refund_0003".into(),
-            left_fee: 5,
-            refund_fee: 5,
-            biz_meta: None,
-            refund_reason: RefundReason::Other,
-            req_from: ReqFrom::CustomerService,
-            env: None,
-        })
+        .send(RefundOrderRequest::new(
+            openid.clone(),
+            OrderRef::order_id("coin_trade_002"),
+            "refund_0003",
+            5,
+            5,
+            RefundReason::Other,
+            ReqFrom::CustomerService,
+        ))
         .await
         .expect("refund");
     let (push, _) = cb.next().await;
@@ -365,11 +359,9 @@ async fn a_push_never_acknowledged_gives_up_and_the_order_waits_for_notify_provi
     assert_eq!((d.attempts, d.last_status), (3, Some(500)));
     assert_eq!(outcome.order.status, 2, "paid, not delivered");
     client(&server)
-        .notify_provide_goods(NotifyProvideGoodsRequest {
-            order_id: Some("goods_trade_003".into()),
-            wx_order_id: None,
-            env: None,
-        })
+        .send(NotifyProvideGoodsRequest::new(OrderRef::order_id(
+            "goods_trade_003",
+        )))
         .await
         .expect("notify");
     assert_eq!(

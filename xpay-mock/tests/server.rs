@@ -4,8 +4,8 @@ mod common;
 
 use common::{client, get_json, post_json, present, start};
 use serde_json::json;
+use xpay::Env;
 use xpay_mock::{Credentials, MockConfig, MockError, MockServer, Payment};
-use xpay_runtime::Env;
 
 #[tokio::test]
 async fn starts_on_a_chosen_port_with_given_credentials() {
@@ -59,7 +59,7 @@ async fn starts_on_a_chosen_port_with_given_credentials() {
         .expect_err("taken");
     assert!(matches!(e, MockError::Bind { .. }), "{e}");
     client(&server)
-        .present_currency(present("o_user", "gift_1", 1))
+        .send(present("o_user", "gift_1", 1))
         .await
         .expect("serves");
     server.shutdown().await;

@@ -1,23 +1,175 @@
-//! Pre-send checks (public for generated code and for servers that check bodies, like the
-//! fake WeChat server) shared by generated code and dynamic calls: lengths, character sets,
-//! leading characters, numeric bounds and exactly-one-of groups. Each failure names the field.
+//! Pre-send checks shared by generated code and dynamic calls (not a public API; the
+//! [`Violation`] they report is): lengths, character sets, leading characters, numeric bounds,
+//! exactly-one-of groups, and the shape of dynamic bodies. Each failure names the field by its
+//! path; the path is written out only when a check fails.
 
 use crate::Error;
 use crate::meta::{FieldMeta, Rules, TypeMeta};
 use serde_json::Value;
+use std::fmt;
 
-/// `path.field`, or `field` at the top level.
-pub fn join(path: &str, field: &str) -> String {
-    if path.is_empty() {
-        field.to_string()
-    } else {
-        format!("{path}.{field}")
+/// What is wrong with a field, in a form a program can match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Violation {
+    /// Fewer characters than `min_len`.
+    TooShort {
+        /// Its length in characters.
+        len: usize,
+        /// The spec's minimum.
+        min: u32,
+    },
+    /// More characters than `max_len`.
+    TooLong {
+        /// Its length in characters.
+        len: usize,
+        /// The spec's maximum.
+        max: u32,
+    },
+    /// A character outside the spec's character set.
+    Charset {
+        /// The first character not allowed.
+        found: char,
+        /// The allowed characters, as a character-class body.
+        allowed: &'static str,
+    },
+    /// A first character the spec forbids.
+    Leading {
+        /// The character.
+        found: char,
+    },
+    /// Below the spec's minimum.
+    TooSmall {
+        /// The value.
+        value: i128,
+        /// The minimum.
+        min: i64,
+    },
+    /// Above the spec's maximum.
+    TooLarge {
+        /// The value.
+        value: i128,
+        /// The maximum.
+        max: i64,
+    },
+    /// A required field is absent.
+    Missing,
+    /// None of a group of which exactly one must be set.
+    NoneOf {
+        /// The group's members.
+        members: Vec<String>,
+    },
+    /// Two members of a group of which exactly one may be set.
+    Conflict {
+        /// The member set first.
+        with: String,
+    },
+    /// A field that does not belong to the payment mode.
+    NotInMode {
+        /// The mode.
+        mode: String,
+    },
+    /// A field the spec does not list.
+    Unknown {
+        /// The fields the spec lists.
+        known: Vec<&'static str>,
+    },
+    /// A value of the wrong JSON type.
+    WrongType {
+        /// What the spec wants, in words.
+        expected: &'static str,
+        /// What was given, in words.
+        found: String,
+    },
+    /// A rule of the endpoint that is neither of the above (one item per call, say).
+    Other(String),
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Violation::TooShort { len, min } => {
+                write!(f, "is {len} characters long; it must be at least {min}")
+            }
+            Violation::TooLong { len, max } => {
+                write!(f, "is {len} characters long; it must be at most {max}")
+            }
+            Violation::Charset { found, allowed } => {
+                write!(f, "contains {found:?}; allowed characters are [{allowed}]")
+            }
+            Violation::Leading { found } => write!(f, "must not start with {found:?}"),
+            Violation::TooSmall { value, min } => {
+                write!(f, "is {value}; it must be at least {min}")
+            }
+            Violation::TooLarge { value, max } => write!(f, "is {value}; it must be at most {max}"),
+            Violation::Missing => f.write_str("is required"),
+            Violation::NoneOf { members } => {
+                write!(f, "is missing: set exactly one of {}", or_list(members))
+            }
+            Violation::Conflict { with } => {
+                write!(f, "conflicts with `{with}`: set only one of them")
+            }
+            Violation::NotInMode { mode } => write!(f, "does not belong to {mode} mode"),
+            Violation::Unknown { known } => {
+                write!(
+                    f,
+                    "is not a field of this body (fields: {})",
+                    known.join(", ")
+                )
+            }
+            Violation::WrongType { expected, found } => {
+                write!(f, "must be {expected}, not {found}")
+            }
+            Violation::Other(text) => f.write_str(text),
+        }
     }
 }
 
-/// `path.field[n]`.
-pub fn index(path: &str, field: &str, n: usize) -> String {
-    format!("{}[{n}]", join(path, field))
+fn or_list(members: &[String]) -> String {
+    members
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// Where a value sits in a body: a chain of borrowed steps, rendered (`upload_item[0].id`) only
+/// when an error names it.
+#[derive(Debug, Clone, Copy)]
+pub enum At<'a> {
+    /// The body itself.
+    Root,
+    /// A field of the value at the parent.
+    Field(&'a At<'a>, &'a str),
+    /// An item of the list at the parent.
+    Index(&'a At<'a>, usize),
+}
+
+impl At<'_> {
+    /// `field` below this place.
+    pub fn field<'b>(&'b self, name: &'b str) -> At<'b> {
+        At::Field(self, name)
+    }
+
+    /// The error for a violation at this place.
+    pub fn error(&self, ctx: &str, violation: Violation) -> Error {
+        Error::Invalid {
+            context: ctx.to_string(),
+            field: self.to_string(),
+            violation,
+        }
+    }
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            At::Root => f.write_str("(body)"),
+            At::Field(At::Root, name) => f.write_str(name),
+            At::Field(parent, name) => write!(f, "{parent}.{name}"),
+            At::Index(parent, n) => write!(f, "{parent}[{n}]"),
+        }
+    }
 }
 
 /// Whether `c` is in a character-class body such as `A-Za-z0-9_-` (ranges `a-z`; a `-` at
@@ -49,97 +201,92 @@ pub fn in_charset(c: char, charset: &str) -> bool {
     false
 }
 
-/// Checks a string against its rules.
-pub fn string(ctx: &str, path: &str, field: &str, value: &str, rules: &Rules) -> Result<(), Error> {
-    let len = value.chars().count();
-    let fail = |problem: String| Err(Error::invalid(ctx, join(path, field), problem));
-    if let Some(min) = rules.min_len
-        && len < min as usize
-    {
-        return fail(format!(
-            "is {len} characters long; it must be at least {min}"
-        ));
+/// Checks a string field against its rules.
+pub fn string(
+    ctx: &str,
+    at: &At<'_>,
+    field: &str,
+    value: &str,
+    rules: &Rules,
+) -> Result<(), Error> {
+    string_rules(value, rules).map_err(|v| at.field(field).error(ctx, v))
+}
+
+/// Checks a string against rules, without a place.
+pub fn string_rules(value: &str, rules: &Rules) -> Result<(), Violation> {
+    if rules.min_len.is_some() || rules.max_len.is_some() {
+        let len = value.chars().count();
+        if let Some(min) = rules.min_len
+            && len < min as usize
+        {
+            return Err(Violation::TooShort { len, min });
+        }
+        if let Some(max) = rules.max_len
+            && len > max as usize
+        {
+            return Err(Violation::TooLong { len, max });
+        }
     }
-    if let Some(max) = rules.max_len
-        && len > max as usize
+    if let Some(allowed) = rules.charset
+        && let Some(found) = value.chars().find(|c| !in_charset(*c, allowed))
     {
-        return fail(format!(
-            "is {len} characters long; it must be at most {max}"
-        ));
-    }
-    if let Some(cs) = rules.charset
-        && let Some(bad) = value.chars().find(|c| !in_charset(*c, cs))
-    {
-        return fail(format!("contains {bad:?}; allowed characters are [{cs}]"));
+        return Err(Violation::Charset { found, allowed });
     }
     if let Some(nl) = rules.no_leading
-        && let Some(first) = value.chars().next()
-        && nl.contains(first)
+        && let Some(found) = value.chars().next()
+        && nl.contains(found)
     {
-        return fail(format!("must not start with {first:?}"));
+        return Err(Violation::Leading { found });
     }
     Ok(())
 }
 
-/// Checks an integer against its bounds.
-pub fn int(ctx: &str, path: &str, field: &str, value: i128, rules: &Rules) -> Result<(), Error> {
+/// Checks an integer field against its bounds.
+pub fn int(ctx: &str, at: &At<'_>, field: &str, value: i128, rules: &Rules) -> Result<(), Error> {
+    int_rules(value, rules).map_err(|v| at.field(field).error(ctx, v))
+}
+
+/// Checks an integer against bounds, without a place.
+pub fn int_rules(value: i128, rules: &Rules) -> Result<(), Violation> {
     if let Some(min) = rules.min
         && value < i128::from(min)
     {
-        return Err(Error::invalid(
-            ctx,
-            join(path, field),
-            format!("is {value}; it must be at least {min}"),
-        ));
+        return Err(Violation::TooSmall { value, min });
     }
     if let Some(max) = rules.max
         && value > i128::from(max)
     {
-        return Err(Error::invalid(
-            ctx,
-            join(path, field),
-            format!("is {value}; it must be at most {max}"),
-        ));
+        return Err(Violation::TooLarge { value, max });
     }
     Ok(())
 }
 
 /// Exactly one member of the group must be set.
 pub fn one_of(ctx: &str, members: &[(&str, bool)]) -> Result<(), Error> {
-    let set: Vec<&str> = members
-        .iter()
-        .filter(|(_, s)| *s)
-        .map(|(n, _)| *n)
-        .collect();
-    let names = members
-        .iter()
-        .map(|(n, _)| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(" or ");
-    match set.len() {
-        1 => Ok(()),
-        0 => Err(Error::invalid(
+    let mut set = members.iter().filter(|(_, s)| *s).map(|(n, _)| *n);
+    match (set.next(), set.next()) {
+        (Some(_), None) => Ok(()),
+        (None, _) => Err(At::Root
+            .field(members.first().map(|(n, _)| *n).unwrap_or_default())
+            .error(
+                ctx,
+                Violation::NoneOf {
+                    members: members.iter().map(|(n, _)| n.to_string()).collect(),
+                },
+            )),
+        (Some(first), Some(second)) => Err(At::Root.field(second).error(
             ctx,
-            members.first().map(|(n, _)| *n).unwrap_or_default(),
-            format!("is missing: set exactly one of {names}"),
-        )),
-        _ => Err(Error::invalid(
-            ctx,
-            set[1],
-            format!("conflicts with `{}`: set exactly one of {names}", set[0]),
+            Violation::Conflict {
+                with: first.to_string(),
+            },
         )),
     }
-}
-
-/// A field a mode requires is missing.
-pub fn missing(ctx: &str, field: &str, mode: &str) -> Error {
-    Error::invalid(ctx, field, format!("is required in {mode} mode"))
 }
 
 /// Serializes a value to JSON text, naming the context on failure.
 pub fn to_json<T: serde::Serialize>(ctx: &str, value: &T) -> Result<String, Error> {
     serde_json::to_string(value)
-        .map_err(|e| Error::invalid(ctx, "(body)", format!("cannot be serialized: {e}")))
+        .map_err(|e| At::Root.error(ctx, Violation::Other(format!("cannot be serialized: {e}"))))
 }
 
 /// What kind of JSON value this is, in words (`a string`, `an object`), for error messages.
@@ -157,47 +304,56 @@ pub fn json_kind(v: &Value) -> &'static str {
 /// Checks a JSON object against a field table: unknown fields, required fields, types and
 /// rules, recursively. Used for dynamic calls (and by the fake server); typed calls get the same
 /// rules from generated code.
-pub fn value(ctx: &str, path: &str, fields: &[FieldMeta], body: &Value) -> Result<(), Error> {
+pub fn value(ctx: &str, at: &At<'_>, fields: &[FieldMeta], body: &Value) -> Result<(), Error> {
     let Some(obj) = body.as_object() else {
-        return Err(Error::invalid(
+        return Err(at.error(
             ctx,
-            if path.is_empty() { "(body)" } else { path },
-            format!("must be a JSON object, not {}", json_kind(body)),
+            Violation::WrongType {
+                expected: "a JSON object",
+                found: json_kind(body).to_string(),
+            },
         ));
     };
     for key in obj.keys() {
         if !fields.iter().any(|f| f.name == key) {
-            let known = fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ");
-            return Err(Error::invalid(
+            let shown = key.escape_debug().to_string();
+            return Err(at.field(&shown).error(
                 ctx,
-                join(path, key),
-                format!("is not a field of this request (fields: {known})"),
+                Violation::Unknown {
+                    known: fields.iter().map(|f| f.name).collect(),
+                },
             ));
         }
     }
     for f in fields {
         match obj.get(f.name) {
             None | Some(Value::Null) if f.always_sent() => {
-                return Err(Error::invalid(ctx, join(path, f.name), "is required"));
+                return Err(at.field(f.name).error(ctx, Violation::Missing));
             }
             None | Some(Value::Null) => {}
-            Some(v) => typed(ctx, &join(path, f.name), f.ty, &f.rules, v)?,
+            Some(v) => typed(ctx, &at.field(f.name), f.ty, &f.rules, v)?,
         }
     }
     Ok(())
 }
 
-fn typed(ctx: &str, path: &str, ty: &TypeMeta, rules: &Rules, v: &Value) -> Result<(), Error> {
-    let wrong = |want: &str| {
-        Err(Error::invalid(
+/// Checks one JSON value against its type and rules.
+pub fn typed(ctx: &str, at: &At<'_>, ty: &TypeMeta, rules: &Rules, v: &Value) -> Result<(), Error> {
+    let wrong = |expected: &'static str| {
+        Err(at.error(
             ctx,
-            path,
-            format!("must be {want}, not {}", json_kind(v)),
+            Violation::WrongType {
+                expected,
+                found: match v {
+                    Value::String(s) => format!("the string {:?}", s.escape_debug().to_string()),
+                    other => json_kind(other).to_string(),
+                },
+            },
         ))
     };
     match ty {
         TypeMeta::String | TypeMeta::StrEnum(_) => match v.as_str() {
-            Some(s) => string(ctx, "", path, s, rules),
+            Some(s) => string_rules(s, rules).map_err(|e| at.error(ctx, e)),
             None => wrong("a string"),
         },
         TypeMeta::Int | TypeMeta::IntEnum(_) => match v
@@ -205,26 +361,22 @@ fn typed(ctx: &str, path: &str, ty: &TypeMeta, rules: &Rules, v: &Value) -> Resu
             .map(i128::from)
             .or_else(|| v.as_u64().map(i128::from))
         {
-            Some(n) => int(ctx, "", path, n, rules),
+            Some(n) => int_rules(n, rules).map_err(|e| at.error(ctx, e)),
             None => wrong("an integer"),
         },
         TypeMeta::Env => match v.as_u64() {
             Some(0 | 1) => Ok(()),
-            _ => Err(Error::invalid(
-                ctx,
-                path,
-                "must be 0 (production) or 1 (sandbox)",
-            )),
+            _ => wrong("the number 0 (production) or 1 (sandbox)"),
         },
         TypeMeta::Bool => match v {
             Value::Bool(_) => Ok(()),
             _ => wrong("a boolean"),
         },
-        TypeMeta::Object(_, fields) => value(ctx, path, fields, v),
+        TypeMeta::Object(_, fields) => value(ctx, at, fields, v),
         TypeMeta::List(inner) => match v.as_array() {
             Some(items) => {
                 for (n, item) in items.iter().enumerate() {
-                    typed(ctx, &format!("{path}[{n}]"), inner, &Rules::NONE, item)?;
+                    typed(ctx, &At::Index(at, n), inner, &Rules::NONE, item)?;
                 }
                 Ok(())
             }
@@ -233,14 +385,10 @@ fn typed(ctx: &str, path: &str, ty: &TypeMeta, rules: &Rules, v: &Value) -> Resu
         // A JSON-in-a-string field may be given as the structure itself or as its text.
         TypeMeta::Json(inner) => match v {
             Value::String(text) => match serde_json::from_str::<Value>(text) {
-                Ok(parsed) => typed(ctx, path, inner, rules, &parsed),
-                Err(e) => Err(Error::invalid(
-                    ctx,
-                    path,
-                    format!("must hold JSON text: {e}"),
-                )),
+                Ok(parsed) => typed(ctx, at, inner, rules, &parsed),
+                Err(e) => Err(at.error(ctx, Violation::Other(format!("must hold JSON text: {e}")))),
             },
-            other => typed(ctx, path, inner, rules, other),
+            other => typed(ctx, at, inner, rules, other),
         },
     }
 }
@@ -257,6 +405,15 @@ mod tests {
         ..Rules::NONE
     };
 
+    fn violation(r: Result<(), Error>) -> (String, Violation) {
+        match r {
+            Err(Error::Invalid {
+                field, violation, ..
+            }) => (field, violation),
+            other => panic!("expected Error::Invalid, got {other:?}"),
+        }
+    }
+
     #[test]
     fn charset_ranges_and_literal_dash() {
         assert!(in_charset('a', "A-Za-z0-9_-"));
@@ -269,29 +426,40 @@ mod tests {
 
     #[test]
     fn string_rules_name_the_field() {
-        assert!(string("payment", "", "outTradeNo", "trade_0001", &ID).is_ok());
-        let e = string("payment", "", "outTradeNo", "short", &ID)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("outTradeNo") && e.contains("at least 8"), "{e}");
-        let e = string("payment", "", "outTradeNo", "_leading_underscore", &ID)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("must not start with '_'"), "{e}");
-        let e = string("payment", "", "outTradeNo", "has space 123", &ID)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("' '"), "{e}");
-        let e = string("payment", "", "outTradeNo", &"x".repeat(33), &ID)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("at most 32"), "{e}");
+        let at = At::Root;
+        assert!(string("payment", &at, "outTradeNo", "trade_0001", &ID).is_ok());
+        assert_eq!(
+            violation(string("payment", &at, "outTradeNo", "short", &ID)),
+            ("outTradeNo".into(), Violation::TooShort { len: 5, min: 8 })
+        );
+        assert_eq!(
+            violation(string(
+                "payment",
+                &at,
+                "outTradeNo",
+                "_leading_underscore",
+                &ID
+            ))
+            .1,
+            Violation::Leading { found: '_' }
+        );
+        assert_eq!(
+            violation(string("payment", &at, "outTradeNo", "has space 123", &ID)).1,
+            Violation::Charset {
+                found: ' ',
+                allowed: "0-9A-Za-z_|*@-"
+            }
+        );
+        assert_eq!(
+            violation(string("payment", &at, "outTradeNo", &"x".repeat(33), &ID)).1,
+            Violation::TooLong { len: 33, max: 32 }
+        );
         // Lengths count characters, not bytes.
         let r = Rules {
             max_len: Some(2),
             ..Rules::NONE
         };
-        assert!(string("x", "", "name", "中文", &r).is_ok());
+        assert!(string("x", &at, "name", "中文", &r).is_ok());
     }
 
     #[test]
@@ -301,34 +469,44 @@ mod tests {
             max: Some(1),
             ..Rules::NONE
         };
-        assert!(int("a", "", "buy_quantity", 1, &r).is_ok());
-        assert!(
-            int("a", "", "buy_quantity", 0, &r)
-                .unwrap_err()
-                .to_string()
-                .contains("at least 1")
+        let at = At::Root;
+        assert!(int("a", &at, "buy_quantity", 1, &r).is_ok());
+        assert_eq!(
+            violation(int("a", &at, "buy_quantity", 0, &r)).1,
+            Violation::TooSmall { value: 0, min: 1 }
         );
-        assert!(
-            int("a", "", "buy_quantity", 2, &r)
-                .unwrap_err()
-                .to_string()
-                .contains("at most 1")
+        assert_eq!(
+            violation(int("a", &at, "buy_quantity", 2, &r)).1,
+            Violation::TooLarge { value: 2, max: 1 }
         );
         assert!(one_of("q", &[("order_id", true), ("wx_order_id", false)]).is_ok());
-        let e = one_of("q", &[("order_id", false), ("wx_order_id", false)])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("`order_id` or `wx_order_id`"), "{e}");
-        let e = one_of("q", &[("order_id", true), ("wx_order_id", true)])
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("conflicts"), "{e}");
+        assert_eq!(
+            violation(one_of("q", &[("order_id", false), ("wx_order_id", false)])),
+            (
+                "order_id".into(),
+                Violation::NoneOf {
+                    members: vec!["order_id".into(), "wx_order_id".into()]
+                }
+            )
+        );
+        assert_eq!(
+            violation(one_of("q", &[("order_id", true), ("wx_order_id", true)])),
+            (
+                "wx_order_id".into(),
+                Violation::Conflict {
+                    with: "order_id".into()
+                }
+            )
+        );
     }
 
     #[test]
-    fn paths() {
-        assert_eq!(join("", "a"), "a");
-        assert_eq!(join("x", "a"), "x.a");
-        assert_eq!(index("x", "items", 2), "x.items[2]");
+    fn paths_are_written_only_on_error() {
+        let root = At::Root;
+        let items = root.field("upload_item");
+        let first = At::Index(&items, 0);
+        assert_eq!(first.field("id").to_string(), "upload_item[0].id");
+        assert_eq!(root.to_string(), "(body)");
+        assert_eq!(root.field("a").to_string(), "a");
     }
 }

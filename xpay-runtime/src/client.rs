@@ -2,20 +2,28 @@
 //! each env signs with.
 
 use crate::action::FillContext;
+use crate::error::Setting;
 use crate::token::{
     FixedTokenSource, MemoryStore, TokenManager, TokenMode, TokenSource, TokenStore,
     WeChatTokenSource,
 };
-use crate::{AccessToken, AppKey, AppSecret, Env, Error, Result};
+use crate::{AccessToken, AppKey, AppSecret, Env, Error, Result, SessionKey};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// WeChat's API origin, which serves `/xpay/*`, `/cgi-bin/*` and `/sns/*`.
+/// WeChat's API origin, which serves `/xpay/*`, `/cgi-bin/*`, `/sns/*` and `/wxa/*`.
 pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
 
+/// The default response size limit: 16 MiB (answers are a few KiB; bill lists are larger).
+const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
 /// How failed calls are retried (only as each action's `retry` rule allows).
+///
+/// Built from [`RetryPolicy::default`] or [`RetryPolicy::NONE`] with the `with_` setters, so
+/// that it can gain settings without breaking a caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (at least 1).
     pub max_attempts: u32,
@@ -23,14 +31,19 @@ pub struct RetryPolicy {
     pub initial_backoff: Duration,
     /// The longest wait between attempts.
     pub max_backoff: Duration,
+    /// Whether each wait is drawn at random between half of it and all of it, so that
+    /// instances retrying after one outage do not retry in lockstep (on by default).
+    pub jitter: bool,
 }
 
 impl Default for RetryPolicy {
+    /// 3 attempts, 200 ms then 400 ms (with jitter), at most 2 s.
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 3,
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(2),
+            jitter: true,
         }
     }
 }
@@ -41,22 +54,55 @@ impl RetryPolicy {
         max_attempts: 1,
         initial_backoff: Duration::ZERO,
         max_backoff: Duration::ZERO,
+        jitter: false,
     };
 
+    /// Sets the number of attempts in all (at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// Sets the wait before the first retry.
+    pub fn with_initial_backoff(mut self, wait: Duration) -> Self {
+        self.initial_backoff = wait;
+        self
+    }
+
+    /// Sets the longest wait between attempts.
+    pub fn with_max_backoff(mut self, wait: Duration) -> Self {
+        self.max_backoff = wait;
+        self
+    }
+
+    /// Turns the jitter on or off.
+    pub fn with_jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The wait before attempt `attempt + 1`.
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let factor = 1u32
             .checked_shl(attempt.saturating_sub(1))
             .unwrap_or(u32::MAX);
-        self.initial_backoff
+        let wait = self
+            .initial_backoff
             .checked_mul(factor)
             .unwrap_or(self.max_backoff)
-            .min(self.max_backoff)
+            .min(self.max_backoff);
+        if self.jitter && !wait.is_zero() {
+            wait.mul_f64(rand::random_range(0.5..=1.0))
+        } else {
+            wait
+        }
     }
 }
 
-/// A WeChat virtual-payment client: the generated action methods, dynamic calls,
-/// `code2session`, and payment parameters. Cheap to clone; clones share the HTTP connection
-/// pool and the token cache.
+/// A WeChat virtual-payment client: typed calls ([`send`](Self::send),
+/// [`send_user`](Self::send_user)), dynamic calls ([`call`](Self::call)), payment parameters
+/// ([`payment_params`](Self::payment_params)) and `code2session`. Cheap to clone; clones share
+/// the HTTP connection pool and the token cache.
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
@@ -74,6 +120,8 @@ pub(crate) struct Inner {
     pub(crate) tokens: Option<TokenManager>,
     pub(crate) retry: RetryPolicy,
     pub(crate) max_response_bytes: usize,
+    /// Whether the settings came from the environment, so errors name its variables.
+    pub(crate) from_env: bool,
 }
 
 impl fmt::Debug for Client {
@@ -113,28 +161,12 @@ impl Client {
         &self.inner.base_url
     }
 
-    /// What generated code fills unset fields from.
-    pub fn fill_context(&self) -> FillContext<'_> {
-        FillContext {
-            env: self.inner.env,
-            offer_id: self.inner.offer_id.as_deref(),
-        }
-    }
-
-    /// The AppKey for an env, or an error that says which key is missing.
-    pub fn app_key(&self, env: Env) -> Result<&AppKey> {
+    /// Whether the AppKey of `env` is configured (to check at startup, before the first
+    /// order).
+    pub fn has_app_key(&self, env: Env) -> bool {
         match env {
-            Env::Production => self.inner.app_key.as_ref().ok_or_else(|| {
-                Error::Config(
-                    "no production AppKey configured (MP → 虚拟支付 → 基本配置; XPAY_APP_KEY)".into(),
-                )
-            }),
-            Env::Sandbox => self.inner.sandbox_app_key.as_ref().ok_or_else(|| {
-                Error::Config(
-                    "env 1 (sandbox, 沙箱) needs the sandbox AppKey, and none is configured (XPAY_SANDBOX_APP_KEY)"
-                        .into(),
-                )
-            }),
+            Env::Production => self.inner.app_key.is_some(),
+            Env::Sandbox => self.inner.sandbox_app_key.is_some(),
         }
     }
 
@@ -143,17 +175,90 @@ impl Client {
         self.tokens()?.get().await
     }
 
+    /// What generated code fills unset fields from.
+    pub(crate) fn fill_context(&self) -> FillContext<'_> {
+        FillContext {
+            env: self.inner.env,
+            offer_id: self.inner.offer_id.as_deref(),
+        }
+    }
+
+    /// The AppKey for an env, or an error that says which key is missing and what needs it.
+    pub(crate) fn app_key(&self, env: Env, context: &str) -> Result<&AppKey> {
+        let key = match env {
+            Env::Production => self.inner.app_key.as_ref(),
+            Env::Sandbox => self.inner.sandbox_app_key.as_ref(),
+        };
+        key.ok_or_else(|| {
+            self.hint(Error::MissingAppKey {
+                env,
+                context: context.to_string(),
+                env_var: None,
+            })
+        })
+    }
+
     pub(crate) fn tokens(&self) -> Result<&TokenManager> {
         self.inner.tokens.as_ref().ok_or_else(|| {
-            Error::Config(
-                "no way to get an access token: configure the app id and AppSecret (XPAY_APP_ID, XPAY_APP_SECRET), an access token (XPAY_ACCESS_TOKEN), or a token source".into(),
-            )
+            self.hint(Error::missing_setting(
+                Setting::TokenSource,
+                "calling WeChat",
+            ))
         })
     }
 
     pub(crate) fn url(&self, path: &str) -> Result<reqwest::Url> {
         reqwest::Url::parse(&format!("{}{path}", self.inner.base_url))
-            .map_err(|e| Error::Config(format!("invalid base URL `{}`: {e}", self.inner.base_url)))
+            .map_err(|e| Error::invalid_setting(Setting::BaseUrl, e.to_string()))
+    }
+
+    /// Adds the environment variable to set to a missing-setting error, when the client was
+    /// configured from the environment.
+    pub(crate) fn hint(&self, e: Error) -> Error {
+        if self.inner.from_env {
+            e.with_env_hints()
+        } else {
+            e
+        }
+    }
+
+    /// Text that came from the network, made safe to store in an error or log: every secret
+    /// the client holds (and the call's session key and token) blanked out, and control
+    /// characters escaped.
+    pub(crate) fn clean(
+        &self,
+        text: &str,
+        session_key: Option<&SessionKey>,
+        token: Option<&AccessToken>,
+    ) -> String {
+        let i = &self.inner;
+        let secrets = [
+            i.app_secret.as_ref().map(AppSecret::expose),
+            i.app_key.as_ref().map(AppKey::expose),
+            i.sandbox_app_key.as_ref().map(AppKey::expose),
+            session_key.map(SessionKey::expose),
+            token.map(AccessToken::expose),
+        ];
+        crate::secret::scrub(text, secrets.into_iter().flatten())
+    }
+}
+
+impl Client {
+    /// A decode error for an answer WeChat (or whoever answered) sent: the parser's message
+    /// cleaned of secrets and control characters. The parser's error is kept as the source
+    /// unless its text carried either.
+    pub(crate) fn decode_error(
+        &self,
+        action: &str,
+        what: &str,
+        error: serde_json::Error,
+        session_key: Option<&SessionKey>,
+        token: Option<&AccessToken>,
+    ) -> Error {
+        let text = error.to_string();
+        let cleaned = self.clean(&text, session_key, token);
+        let source: Option<crate::SharedSource> = (cleaned == text).then(|| Arc::new(error) as _);
+        Error::decode(action, format!("{what}: {cleaned}"), source)
     }
 }
 
@@ -177,6 +282,9 @@ pub struct ClientBuilder {
     proxy: Option<String>,
     retry: RetryPolicy,
     http: Option<reqwest::Client>,
+    max_response_bytes: Option<usize>,
+    from_env: bool,
+    problem: Option<Error>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -196,7 +304,102 @@ impl fmt::Debug for ClientBuilder {
     }
 }
 
+/// The environment variables [`ClientBuilder::from_env`] reads, in the order it reads them.
+pub const ENV_VARS: [&str; 9] = [
+    "XPAY_APP_ID",
+    "XPAY_APP_SECRET",
+    "XPAY_ACCESS_TOKEN",
+    "XPAY_OFFER_ID",
+    "XPAY_APP_KEY",
+    "XPAY_SANDBOX_APP_KEY",
+    "XPAY_ENV",
+    "XPAY_BASE_URL",
+    "XPAY_TOKEN_MODE",
+];
+
 impl ClientBuilder {
+    /// A builder configured from the process environment:
+    ///
+    /// | variable | setting |
+    /// |---|---|
+    /// | `XPAY_APP_ID` | [`app_id`](Self::app_id) |
+    /// | `XPAY_APP_SECRET` | [`app_secret`](Self::app_secret) |
+    /// | `XPAY_ACCESS_TOKEN` | [`access_token`](Self::access_token): use this token, fetch none |
+    /// | `XPAY_OFFER_ID` | [`offer_id`](Self::offer_id) |
+    /// | `XPAY_APP_KEY` | [`app_key`](Self::app_key) (production, 现网) |
+    /// | `XPAY_SANDBOX_APP_KEY` | [`sandbox_app_key`](Self::sandbox_app_key) (沙箱) |
+    /// | `XPAY_ENV` | [`env`](Self::env): `0` production (default) or `1` sandbox |
+    /// | `XPAY_BASE_URL` | [`base_url`](Self::base_url) |
+    /// | `XPAY_TOKEN_MODE` | [`token_mode`](Self::token_mode): `stable` (default) or `classic` |
+    ///
+    /// An empty variable counts as unset. Each setting is needed only by the calls that use it,
+    /// and errors about a missing one name its variable. A variable that is not UTF-8, or an
+    /// invalid `XPAY_ENV` or `XPAY_TOKEN_MODE`, makes [`build`](Self::build) fail.
+    pub fn from_env() -> ClientBuilder {
+        ClientBuilder::from_lookup(|name| match std::env::var(name) {
+            Ok(v) => Ok(Some(v)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => Err(format!("{name} is not valid UTF-8")),
+        })
+    }
+
+    /// [`from_env`](Self::from_env) with the variables read through `lookup` (a value, none,
+    /// or why it cannot be read): for tests, or for command-line flags that override the
+    /// environment.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> std::result::Result<Option<String>, String>,
+    ) -> ClientBuilder {
+        let mut b = ClientBuilder {
+            from_env: true,
+            ..ClientBuilder::default()
+        };
+        let mut get = |name: &str| match lookup(name) {
+            Ok(v) => v.filter(|v| !v.is_empty()),
+            Err(problem) => {
+                b.problem
+                    .get_or_insert(Error::invalid_setting(setting_of(name), problem));
+                None
+            }
+        };
+        let values: Vec<Option<String>> = ENV_VARS.iter().map(|n| get(n)).collect();
+        let [
+            app_id,
+            secret,
+            token,
+            offer,
+            key,
+            sandbox_key,
+            env,
+            base_url,
+            mode,
+        ]: [Option<String>; 9] = values.try_into().unwrap_or_default();
+        b.app_id = app_id;
+        b.app_secret = secret;
+        b.access_token = token;
+        b.offer_id = offer;
+        b.app_key = key;
+        b.sandbox_app_key = sandbox_key;
+        b.base_url = base_url;
+        if let Some(env) = env {
+            match env.parse::<Env>() {
+                Ok(e) => b.env = e,
+                Err(problem) => {
+                    b.problem
+                        .get_or_insert(Error::invalid_setting(Setting::Env, problem));
+                }
+            }
+        }
+        if let Some(mode) = mode {
+            match mode.parse::<TokenMode>() {
+                Ok(m) => b.token_mode = m,
+                Err(e) => {
+                    b.problem.get_or_insert(e);
+                }
+            }
+        }
+        b
+    }
+
     /// The mini program's app id (`wx…`).
     pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
         self.app_id = Some(app_id.into());
@@ -209,7 +412,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Use this access token as it is and fetch none (for tools and tests).
+    /// Use this access token as it is and fetch none (for tools and tests). WeChat rejecting
+    /// it is an error at once: there is nothing to refresh it from.
     pub fn access_token(mut self, token: impl Into<String>) -> Self {
         self.access_token = Some(token.into());
         self
@@ -257,8 +461,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Replaces `https://api.weixin.qq.com` for `/xpay/*`, `/cgi-bin/*` and `/sns/*` (tests,
-    /// the fake server).
+    /// Replaces `https://api.weixin.qq.com` for `/xpay/*`, `/cgi-bin/*`, `/sns/*` and
+    /// `/wxa/*` (tests, the fake server).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -276,7 +480,8 @@ impl ClientBuilder {
         self
     }
 
-    /// An HTTP(S) proxy for every request. Loopback base URLs bypass it.
+    /// An HTTP(S) proxy for every request, instead of the `HTTPS_PROXY`/`NO_PROXY`
+    /// environment reqwest honours by default. Loopback base URLs bypass proxies.
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy = Some(url.into());
         self
@@ -288,60 +493,124 @@ impl ClientBuilder {
         self
     }
 
-    /// Use this reqwest client instead of building one (timeouts and proxy are then its own).
+    /// The largest answer read, in bytes (default 16 MiB); a larger one is
+    /// [`Error::Decode`].
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = Some(limit);
+        self
+    }
+
+    /// Use this reqwest client instead of building one: for a client with middleware-like
+    /// layers of your own (request ids, metrics, trace propagation), connection settings or
+    /// TLS roots. Its own timeouts and proxy apply, so setting
+    /// [`timeout`](Self::timeout), [`connect_timeout`](Self::connect_timeout) or
+    /// [`proxy`](Self::proxy) as well is an error at [`build`](Self::build). Signing and the
+    /// per-action retry rule stay the runtime's. It should not follow redirects (build it with
+    /// `redirect(reqwest::redirect::Policy::none())`): a 3xx from WeChat is an error.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
     }
 
-    /// Builds the client, checking what is given.
+    /// Builds the client, checking what is given: [`Error::InvalidSetting`] names the setting
+    /// (and its environment variable, for a builder from [`from_env`](Self::from_env)).
     pub fn build(self) -> Result<Client> {
+        let from_env = self.from_env;
+        self.build_checked()
+            .map_err(|e| if from_env { e.with_env_hints() } else { e })
+    }
+
+    fn build_checked(self) -> Result<Client> {
+        let from_env = self.from_env;
+        if let Some(problem) = self.problem {
+            return Err(problem);
+        }
         let base_url = self
             .base_url
             .unwrap_or_else(|| DEFAULT_BASE_URL.into())
             .trim_end_matches('/')
             .to_string();
-        let parsed = reqwest::Url::parse(&base_url)
-            .map_err(|e| Error::Config(format!("invalid base URL `{base_url}`: {e}")))?;
+        let parsed = reqwest::Url::parse(&base_url).map_err(|e| Error::InvalidSetting {
+            setting: Setting::BaseUrl,
+            // Not echoed: a malformed URL may carry credentials.
+            problem: format!("not a URL: {e}"),
+            env_var: None,
+            source: Some(Arc::new(e)),
+        })?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(Error::Config(format!(
-                "base URL `{base_url}` must be http or https"
-            )));
+            return Err(Error::invalid_setting(
+                Setting::BaseUrl,
+                format!("the scheme `{}` must be http or https", parsed.scheme()),
+            ));
+        }
+        if parsed.password().is_some() || !parsed.username().is_empty() {
+            return Err(Error::invalid_setting(
+                Setting::BaseUrl,
+                "must not carry credentials",
+            ));
         }
         let loopback = is_loopback(&parsed);
         let http = match self.http {
-            Some(h) => h,
+            Some(h) => {
+                if self.timeout.is_some() || self.connect_timeout.is_some() || self.proxy.is_some()
+                {
+                    return Err(Error::invalid_setting(
+                        Setting::HttpClient,
+                        "a custom http_client brings its own timeouts and proxy: set them on it, not on the builder",
+                    ));
+                }
+                h
+            }
             None => {
                 let mut b = reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(5)))
                     .timeout(self.timeout.unwrap_or(Duration::from_secs(15)))
+                    // A redirect would re-send the AppSecret or the signed body elsewhere.
+                    .redirect(reqwest::redirect::Policy::none())
                     .user_agent(concat!("xpay-rs/", env!("CARGO_PKG_VERSION")));
-                match (&self.proxy, loopback) {
-                    (Some(p), false) => {
-                        let proxy = reqwest::Proxy::all(p.as_str()).map_err(|e| {
-                            Error::Config(format!("invalid proxy URL: {}", e.without_url()))
+                if loopback {
+                    b = b.no_proxy();
+                } else if let Some(p) = &self.proxy {
+                    let proxy =
+                        reqwest::Proxy::all(p.as_str()).map_err(|e| Error::InvalidSetting {
+                            setting: Setting::Proxy,
+                            problem: "not a proxy URL".into(),
+                            env_var: None,
+                            source: Some(Arc::new(e.without_url())),
                         })?;
-                        b = b.proxy(proxy);
-                    }
-                    _ => b = b.no_proxy(),
+                    b = b.proxy(proxy);
                 }
-                b.build().map_err(|e| {
-                    Error::Config(format!("cannot build the HTTP client: {}", e.without_url()))
+                b.build().map_err(|e| Error::InvalidSetting {
+                    setting: Setting::HttpClient,
+                    problem: "cannot build the HTTP client".into(),
+                    env_var: None,
+                    source: Some(Arc::new(e.without_url())),
                 })?
             }
         };
         if self.retry.max_attempts == 0 {
-            return Err(Error::Config(
-                "retry.max_attempts must be at least 1".into(),
+            return Err(Error::invalid_setting(
+                Setting::Retry,
+                "max_attempts must be at least 1",
+            ));
+        }
+        if self.max_response_bytes == Some(0) {
+            return Err(Error::invalid_setting(
+                Setting::ResponseLimit,
+                "must be at least 1 byte",
             ));
         }
         let app_secret = self.app_secret.map(AppSecret::new).transpose()?;
         let app_key = self.app_key.map(AppKey::new).transpose()?;
-        let sandbox_app_key = self.sandbox_app_key.map(AppKey::new).transpose()?;
+        let sandbox_app_key = self
+            .sandbox_app_key
+            .map(AppKey::new)
+            .transpose()
+            .map_err(|_| Error::invalid_setting(Setting::AppKey(Env::Sandbox), "is empty"))?;
         if let Some(id) = &self.app_id
             && id.trim().is_empty()
         {
-            return Err(Error::Config("app id is empty".into()));
+            return Err(Error::invalid_setting(Setting::AppId, "is empty"));
         }
         let source: Option<Arc<dyn TokenSource>> = match (
             self.token_source,
@@ -382,9 +651,27 @@ impl ClientBuilder {
                 http,
                 tokens,
                 retry: self.retry,
-                max_response_bytes: 16 * 1024 * 1024,
+                max_response_bytes: self
+                    .max_response_bytes
+                    .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+                from_env,
             }),
         })
+    }
+}
+
+/// The setting an environment variable holds.
+fn setting_of(var: &str) -> Setting {
+    match var {
+        "XPAY_APP_ID" => Setting::AppId,
+        "XPAY_APP_SECRET" => Setting::AppSecret,
+        "XPAY_ACCESS_TOKEN" => Setting::AccessToken,
+        "XPAY_OFFER_ID" => Setting::OfferId,
+        "XPAY_APP_KEY" => Setting::AppKey(Env::Production),
+        "XPAY_SANDBOX_APP_KEY" => Setting::AppKey(Env::Sandbox),
+        "XPAY_ENV" => Setting::Env,
+        "XPAY_BASE_URL" => Setting::BaseUrl,
+        _ => Setting::TokenMode,
     }
 }
 

@@ -113,6 +113,65 @@ pub fn enum_int<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         .ok_or_else(|| D::Error::custom("an empty value where an integer enum was expected"))
 }
 
+/// An optional integer enum: a number or a digit string; empty is absent.
+pub fn opt_int_enum<'de, D: Deserializer<'de>, T: From<i64>>(d: D) -> Result<Option<T>, D::Error> {
+    Ok(opt_int::<D, i64>(d)?.map(T::from))
+}
+
+/// An optional `Env`: `0` or `1`, as a number or a digit string; empty is absent.
+pub fn opt_env<'de, D: Deserializer<'de>>(d: D) -> Result<Option<crate::Env>, D::Error> {
+    match opt_int::<D, i64>(d)? {
+        None => Ok(None),
+        Some(v) => u8::try_from(v)
+            .ok()
+            .and_then(crate::Env::from_u8)
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("env must be 0 or 1, got {v}"))),
+    }
+}
+
+struct StrVisitor;
+
+impl Visitor<'_> for StrVisitor {
+    type Value = Option<String>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string (or a number)")
+    }
+    fn visit_str<E: Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_owned()))
+    }
+    fn visit_string<E: Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+    fn visit_i64<E: Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_u64<E: Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+    fn visit_unit<E: Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// A string enum's wire value: a string, or a number WeChat sent unquoted.
+pub fn enum_str<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    d.deserialize_any(StrVisitor)?
+        .ok_or_else(|| D::Error::custom("an empty value where a string enum was expected"))
+}
+
+/// An optional string enum: a string or a number; empty is absent.
+pub fn opt_str_enum<'de, D: Deserializer<'de>, T: for<'a> From<&'a str>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    Ok(d.deserialize_any(StrVisitor)?
+        .filter(|s| !s.is_empty())
+        .map(|s| T::from(&s)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,46 +1,48 @@
 //! # xpay-runtime
 //!
-//! WeChat Mini Program virtual payment (小程序虚拟支付, "xpay") for Rust backends: every server
-//! action as a typed method, generated from `spec/xpay.yaml`; the `wx.requestVirtualPayment`
-//! parameters in one call; access tokens that look after themselves; and push callbacks that are
-//! verified, decrypted and typed.
+//! The spec-agnostic core of xpay-rs, WeChat Mini Program virtual payment (小程序虚拟支付,
+//! "xpay") for Rust backends: the [`Client`] and its configuration, request signing, access
+//! tokens, transport and retries, the client-side payment parameters, message-push callbacks,
+//! and the metadata types generated code fills in.
+//!
+//! Nothing here knows an action: the typed API is generated from a spec (the built-in one in
+//! the `xpay` crate, or yours with its `generate!` macro), and whatever needs a spec's tables —
+//! errcode meanings, dynamic calls by name, the typed push decoder — takes them from the spec
+//! in use ([`meta::SpecMeta`]). Most applications depend on the `xpay` crate, which re-exports
+//! this one.
 #![warn(missing_docs)]
 
-extern crate self as xpay_runtime;
-
 mod action;
-pub mod api;
 mod call;
 pub mod callback;
-pub mod check;
+mod check;
 mod client;
 mod env;
 mod error;
 mod json_string;
-#[doc(hidden)]
-pub mod lenient;
+mod lenient;
 mod login;
 pub mod meta;
 mod payment;
 mod secret;
 pub mod signing;
 pub mod token;
+mod unknown;
 
-pub use action::{Action, EventSet, FillContext, PaymentSpec};
+pub use action::{Action, EventSet, PaymentSpec};
 pub use call::RawResponse;
+pub use check::Violation;
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, RetryPolicy};
 pub use env::Env;
-pub use error::{Error, Result};
+pub use error::{Error, Result, Setting, SharedSource};
 pub use json_string::JsonString;
 pub use login::Login;
-pub use payment::{PaymentParams, sign_payment, sign_payment_data};
+pub use payment::PaymentParams;
 pub use secret::{AccessToken, AppKey, AppSecret, CallbackToken, SessionKey};
-pub use xpay_macros::generate;
+pub use unknown::{ParseEnumError, UnknownValue};
 
-/// The text of the built-in spec (`spec/xpay.yaml`), for tools that read it at run time.
-pub const SPEC_YAML: &str = include_str!("../spec/xpay.yaml");
-
-/// Well-known errcodes the runtime treats specially.
+/// Well-known errcodes the runtime treats specially. What every errcode means is in the
+/// errcode table of the spec in use ([`meta::SpecMeta::meaning`]).
 pub mod errcode {
     /// System error: retried for idempotent actions.
     pub const SYSTEM_ERROR: i64 = -1;
@@ -57,27 +59,24 @@ pub mod errcode {
     pub const fn is_token_error(code: i64) -> bool {
         matches!(code, TOKEN_INVALID | TOKEN_NOT_LATEST | TOKEN_EXPIRED)
     }
-
-    /// What an errcode means, from the built-in spec's table.
-    pub fn meaning(code: i64) -> &'static str {
-        crate::api::SPEC
-            .error(code)
-            .map(|e| e.message)
-            .unwrap_or("an errcode the spec's table does not list")
-    }
 }
 
 /// What generated code reaches its dependencies through, so a crate that expands a spec
-/// depends on `xpay-runtime` alone. Not a public API.
+/// depends on the runtime (or the `xpay` crate) alone. Not a public API: it changes with the
+/// generator, which the runtime pins exactly.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::check;
-    pub use crate::lenient;
+    pub use crate::action::FillContext;
     pub use serde;
     pub use serde_json;
-}
 
-/// The README's examples, compiled as doctests so they stay true.
-#[cfg(all(doctest, feature = "axum", feature = "redis"))]
-#[doc = include_str!("../../README.md")]
-pub struct ReadmeDoctests;
+    /// Pre-send checks.
+    pub mod check {
+        pub use crate::check::*;
+    }
+
+    /// Lenient readers of WeChat's values.
+    pub mod lenient {
+        pub use crate::lenient::*;
+    }
+}

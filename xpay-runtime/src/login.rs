@@ -46,12 +46,17 @@ impl Client {
         const ACTION: &str = "code2session";
         let app_id = self
             .app_id()
-            .ok_or_else(|| Error::Config("code2session needs the app id (XPAY_APP_ID)".into()))?;
-        let secret = self.inner.app_secret.as_ref().ok_or_else(|| {
-            Error::Config("code2session needs the AppSecret (XPAY_APP_SECRET)".into())
-        })?;
+            .ok_or_else(|| self.hint(Error::missing_setting(crate::Setting::AppId, ACTION)))?;
+        let secret =
+            self.inner.app_secret.as_ref().ok_or_else(|| {
+                self.hint(Error::missing_setting(crate::Setting::AppSecret, ACTION))
+            })?;
         if js_code.is_empty() {
-            return Err(Error::invalid(ACTION, "js_code", "is empty"));
+            return Err(Error::invalid(
+                ACTION,
+                "js_code",
+                crate::check::Violation::Missing,
+            ));
         }
         let mut url = self.url("/sns/jscode2session")?;
         url.query_pairs_mut()
@@ -59,11 +64,13 @@ impl Client {
             .append_pair("secret", secret.expose())
             .append_pair("js_code", js_code)
             .append_pair("grant_type", "authorization_code");
-        let transport = |e: reqwest::Error| Error::Transport {
-            action: ACTION.into(),
-            source: e.without_url(),
-        };
-        let resp = self.inner.http.get(url).send().await.map_err(transport)?;
+        let resp = self
+            .inner
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| Error::transport(ACTION, e))?;
         if !resp.status().is_success() {
             return Err(Error::Http {
                 action: ACTION.into(),
@@ -74,12 +81,15 @@ impl Client {
         let body = read_limited(resp, LIMIT)
             .await
             .map_err(|e| e.into_error(ACTION, LIMIT))?;
-        let a: Answer = serde_json::from_slice(&body).map_err(|e| Error::Decode {
-            action: ACTION.into(),
-            message: e.to_string(),
-        })?;
+        let a: Answer = serde_json::from_slice(&body)
+            .map_err(|e| self.decode_error(ACTION, "not a login answer", e, None, None))?;
         if a.errcode != 0 {
-            return Err(self.wechat_error(ACTION, a.errcode, a.errmsg));
+            return Err(Error::WeChat {
+                action: ACTION.into(),
+                errcode: a.errcode,
+                errmsg: self.clean(&a.errmsg, None, None),
+                meaning: None,
+            });
         }
         match (a.openid, a.session_key) {
             (Some(openid), Some(key)) if !openid.is_empty() => Ok(Login {
@@ -87,10 +97,11 @@ impl Client {
                 session_key: SessionKey::new(key)?,
                 unionid: a.unionid,
             }),
-            _ => Err(Error::Decode {
-                action: ACTION.into(),
-                message: "the answer has no openid or session_key".into(),
-            }),
+            _ => Err(Error::decode(
+                ACTION,
+                "the answer has no openid or session_key",
+                None,
+            )),
         }
     }
 }

@@ -138,14 +138,45 @@ pub struct FieldMeta {
     pub default: Option<&'static str>,
     /// Checks on its value.
     pub rules: Rules,
-    /// The spec's doc line.
-    pub doc: &'static str,
+    /// For payment fields: the modes the field belongs to (empty: every mode).
+    pub modes: &'static [&'static str],
 }
 
 impl FieldMeta {
+    /// A field with no flags, no rules and no modes: the base of generated tables.
+    pub const fn new(name: &'static str, ty: &'static TypeMeta) -> FieldMeta {
+        FieldMeta {
+            name,
+            ty,
+            required: false,
+            fill: None,
+            default: None,
+            rules: Rules::NONE,
+            modes: &[],
+        }
+    }
+
     /// Whether the field is always present on the wire once the client has filled it.
     pub const fn always_sent(&self) -> bool {
         self.required || self.fill.is_some() || self.default.is_some()
+    }
+
+    /// Whether a payment field belongs to `mode` (every field belongs to every mode unless
+    /// it lists its modes).
+    pub fn in_mode(&self, mode: &str) -> bool {
+        self.modes.is_empty() || self.modes.contains(&mode)
+    }
+
+    /// Checks one value of this field against its type and rules; `context` names what is
+    /// checked in the error ([`Error::Invalid`](crate::Error::Invalid)).
+    pub fn check(&self, context: &str, value: &serde_json::Value) -> Result<(), crate::Error> {
+        crate::check::typed(
+            context,
+            &crate::check::At::Root.field(self.name),
+            self.ty,
+            &self.rules,
+            value,
+        )
     }
 }
 
@@ -186,6 +217,22 @@ impl ActionMeta {
     pub const fn needs_session_key(&self) -> bool {
         matches!(self.signing, Signing::PayUser)
     }
+
+    /// Checks a JSON request body against the action's table, as a server would: no unknown
+    /// fields, every field the client always sends present, types and rules, and exactly one
+    /// member of each one_of group. The error is [`Error::Invalid`](crate::Error::Invalid),
+    /// naming the field.
+    pub fn check_request(&self, body: &serde_json::Value) -> Result<(), crate::Error> {
+        crate::check::value(self.name, &crate::check::At::Root, self.request, body)?;
+        for group in self.one_of {
+            let members: Vec<(&str, bool)> = group
+                .iter()
+                .map(|n| (*n, body.get(*n).is_some_and(|v| !v.is_null())))
+                .collect();
+            crate::check::one_of(self.name, &members)?;
+        }
+        Ok(())
+    }
 }
 
 /// Everything the spec says about one push event.
@@ -201,6 +248,43 @@ pub struct EventMeta {
     pub custom_reply: bool,
     /// The event's own fields (the envelope's are in the envelope table).
     pub fields: &'static [FieldMeta],
+}
+
+/// One mode of a client-side payment kind (`coin` → `short_series_coin`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModeMeta {
+    /// The spec's short name (`coin`).
+    pub name: &'static str,
+    /// The `mode` value passed to the client API (`short_series_coin`).
+    pub wire: &'static str,
+}
+
+/// Everything the spec says about one client-side payment kind (the signData of
+/// `wx.requestVirtualPayment`, say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentMeta {
+    /// The kind's name in the spec (`virtual_payment`).
+    pub name: &'static str,
+    /// The URI `paySig` is computed over, before `&` and signData (`requestVirtualPayment`).
+    pub uri: &'static str,
+    /// The modes (empty when the kind has none).
+    pub modes: &'static [ModeMeta],
+    /// The signData fields, in signData order.
+    pub fields: &'static [FieldMeta],
+}
+
+impl PaymentMeta {
+    /// Finds a signData field by its wire name.
+    pub fn field(&self, name: &str) -> Option<&'static FieldMeta> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Finds a mode by its short name or its wire value.
+    pub fn mode(&self, name_or_wire: &str) -> Option<&'static ModeMeta> {
+        self.modes
+            .iter()
+            .find(|m| m.name == name_or_wire || m.wire == name_or_wire)
+    }
 }
 
 /// One row of the errcode table.
@@ -225,9 +309,20 @@ pub struct SpecMeta {
     pub events: &'static [&'static EventMeta],
     /// The errcode table.
     pub errors: &'static [ErrorMeta],
+    /// The client-side payment kinds.
+    pub payments: &'static [&'static PaymentMeta],
 }
 
 impl SpecMeta {
+    /// A spec with nothing in it.
+    pub const EMPTY: SpecMeta = SpecMeta {
+        actions: &[],
+        envelope: &[],
+        events: &[],
+        errors: &[],
+        payments: &[],
+    };
+
     /// Finds an action by name or alias.
     pub fn action(&self, name_or_alias: &str) -> Option<&'static ActionMeta> {
         self.actions
@@ -244,5 +339,15 @@ impl SpecMeta {
     /// Finds an errcode's row.
     pub fn error(&self, code: i64) -> Option<&'static ErrorMeta> {
         self.errors.iter().find(|e| e.code == code)
+    }
+
+    /// What an errcode means, from this spec's table.
+    pub fn meaning(&self, code: i64) -> Option<&'static str> {
+        self.error(code).map(|e| e.message)
+    }
+
+    /// Finds a payment kind by name.
+    pub fn payment(&self, name: &str) -> Option<&'static PaymentMeta> {
+        self.payments.iter().copied().find(|p| p.name == name)
     }
 }

@@ -4,17 +4,18 @@ use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 
 macro_rules! secret_type {
-    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident, $setting:expr) => {
         $(#[$doc])*
         #[derive(Clone)]
         pub struct $name(SecretString);
 
         impl $name {
-            /// Wraps a secret value. Empty values are rejected.
+            /// Wraps a secret value. Empty values are rejected with
+            /// [`Error::InvalidSetting`](crate::Error::InvalidSetting).
             pub fn new(value: impl Into<String>) -> Result<Self, crate::Error> {
                 let value = value.into();
                 if value.is_empty() {
-                    return Err(crate::Error::Config(concat!($what, " is empty").into()));
+                    return Err(crate::Error::invalid_setting($setting, "is empty"));
                 }
                 Ok(Self(SecretString::from(value)))
             }
@@ -39,27 +40,27 @@ secret_type!(
     /// Opaque text: any non-empty string, used as its UTF-8 bytes to sign. It is never decoded
     /// or validated as base64; real keys can carry non-canonical trailing bits.
     SessionKey,
-    "session key"
+    crate::error::Setting::SessionKey
 );
 secret_type!(
     /// A virtual-payment AppKey (production or sandbox), from MP → 虚拟支付 → 基本配置.
     AppKey,
-    "AppKey"
+    crate::error::Setting::AppKey(crate::Env::Production)
 );
 secret_type!(
     /// The mini program's AppSecret.
     AppSecret,
-    "AppSecret"
+    crate::error::Setting::AppSecret
 );
 secret_type!(
     /// An `access_token` for WeChat's server API.
     AccessToken,
-    "access token"
+    crate::error::Setting::AccessToken
 );
 secret_type!(
     /// The message-push `Token` (令牌) used to sign pushes.
     CallbackToken,
-    "callback token"
+    crate::error::Setting::CallbackToken
 );
 
 impl PartialEq for AccessToken {
@@ -73,3 +74,50 @@ impl PartialEq for AccessToken {
     }
 }
 impl Eq for AccessToken {}
+
+/// What replaces a secret found in text from the network.
+pub(crate) const REDACTED: &str = "[REDACTED]";
+
+/// `text` with every occurrence of each secret replaced by `[REDACTED]` and every control
+/// character escaped (`\u{1b}`), so that outside text can be stored in an error, logged or
+/// printed: a server echoing a token back, or an escape sequence meant for a terminal, gets no
+/// further.
+pub(crate) fn scrub<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = std::borrow::Cow::Borrowed(text);
+    for secret in secrets {
+        if !secret.is_empty() && out.contains(secret) {
+            out = std::borrow::Cow::Owned(out.replace(secret, REDACTED));
+        }
+    }
+    escape_controls(&out)
+}
+
+/// `text` with control characters escaped (`\n` → `\\n`, ESC → `\\u{1b}`); everything else,
+/// Chinese included, kept as it is.
+pub fn escape_controls(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_blanks_secrets_and_escapes_controls() {
+        let text = "invalid credential TOKEN-123 \u{1b}[2J\nFAKE";
+        let cleaned = scrub(text, ["TOKEN-123", ""]);
+        assert_eq!(cleaned, "invalid credential [REDACTED] \\u{1b}[2J\\nFAKE");
+        assert_eq!(escape_controls("余额不足"), "余额不足");
+    }
+}

@@ -48,3 +48,55 @@ pub fn signatures_equal(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Pay {}
+    impl Sealed for super::PayUser {}
+}
+
+/// How an [`Action`](crate::Action) is signed, as a type: [`Pay`] or [`PayUser`]. It decides
+/// whether the action is sent with [`Client::send`](crate::Client::send) or
+/// [`Client::send_user`](crate::Client::send_user), so a `pay+user` action cannot be sent
+/// without the user's session key.
+pub trait SigningKind: sealed::Sealed + Send + Sync + 'static {
+    /// The same, as a value.
+    const SIGNING: crate::meta::Signing;
+}
+
+/// Signed with `pay_sig` only (the spec's `signing: pay`).
+#[derive(Debug)]
+pub enum Pay {}
+
+/// Signed with `pay_sig` and the user `signature` over the body with the session key (the
+/// spec's `signing: pay+user`).
+#[derive(Debug)]
+pub enum PayUser {}
+
+/// An action sent with [`Client::send`](crate::Client::send): signed with `pay_sig` only.
+/// Generated code implements it for every [`Action`](crate::Action) whose
+/// [`Signing`](crate::Action::Signing) is [`Pay`] (the supertrait bound keeps the two in step).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is a `pay+user` action: it is signed with the user's session key too",
+    label = "a `pay+user` request",
+    note = "send it with `client.send_user(request, &session_key)`, the session key from `code2session`"
+)]
+pub trait PayAction: crate::Action<Signing = Pay> {}
+
+/// An action sent with [`Client::send_user`](crate::Client::send_user): signed with `pay_sig`
+/// and the user `signature`. Generated code implements it for every [`Action`](crate::Action)
+/// whose [`Signing`](crate::Action::Signing) is [`PayUser`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is a `pay` action: it is signed without a session key",
+    label = "a `pay` request",
+    note = "send it with `client.send(request)`"
+)]
+pub trait UserAction: crate::Action<Signing = PayUser> {}
+
+impl SigningKind for Pay {
+    const SIGNING: crate::meta::Signing = crate::meta::Signing::Pay;
+}
+
+impl SigningKind for PayUser {
+    const SIGNING: crate::meta::Signing = crate::meta::Signing::PayUser;
+}

@@ -10,7 +10,7 @@
 //!   tokens whose unit price is configured in 代币管理. WeChat refuses the payment otherwise.
 
 use serde::Serialize;
-use xpay_runtime::api::{PaymentMode, PaymentOrder};
+use xpay::api::{CoinPaymentOrder, GoodsPaymentOrder, PaymentOrder};
 
 /// One thing the shop sells.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -50,24 +50,10 @@ impl Product {
     /// `outTradeNo`, so it carries nothing here (a game might put a server or zone id in it).
     pub fn payment_order(&self, out_trade_no: &str) -> PaymentOrder {
         match self.kind {
-            ProductKind::Item { price_fen } => PaymentOrder {
-                mode: PaymentMode::Goods,
-                buy_quantity: 1,
-                product_id: Some(self.id.clone()),
-                goods_price: Some(price_fen),
-                activity_selling_price: None,
-                out_trade_no: out_trade_no.to_string(),
-                attach: String::new(),
-            },
-            ProductKind::Coins { tokens } => PaymentOrder {
-                mode: PaymentMode::Coin,
-                buy_quantity: tokens,
-                product_id: None,
-                goods_price: None,
-                activity_selling_price: None,
-                out_trade_no: out_trade_no.to_string(),
-                attach: String::new(),
-            },
+            ProductKind::Item { price_fen } => {
+                GoodsPaymentOrder::new(1, self.id.as_str(), price_fen, out_trade_no).into()
+            }
+            ProductKind::Coins { tokens } => CoinPaymentOrder::new(tokens, out_trade_no).into(),
         }
     }
 }
@@ -120,23 +106,30 @@ mod tests {
 
     #[test]
     fn products_become_valid_orders() {
-        use xpay_runtime::PaymentSpec as _;
+        let client = xpay::Client::builder()
+            .offer_id("1450000000")
+            .app_key("test-app-key")
+            .build()
+            .expect("client");
         let catalog = Catalog::default();
         for p in catalog.products() {
             let order = p.payment_order("od_test_0001");
-            assert!(order.validate().is_ok(), "{}", p.id);
+            assert!(client.payment_params(&order, None).is_ok(), "{}", p.id);
         }
-        let sword = catalog
+        match catalog
             .get("sword_01")
-            .map(|p| p.payment_order("od_test_0001"));
-        assert_eq!(sword.and_then(|o| o.goods_price), Some(600));
-        let coins = catalog
+            .map(|p| p.payment_order("od_test_0001"))
+        {
+            Some(PaymentOrder::Goods(o)) => assert_eq!(o.goods_price, 600),
+            other => panic!("sword_01 is an item: {other:?}"),
+        }
+        match catalog
             .get("coins_60")
-            .map(|p| p.payment_order("od_test_0001"));
-        assert_eq!(
-            coins.map(|o| (o.mode, o.buy_quantity)),
-            Some((PaymentMode::Coin, 60))
-        );
+            .map(|p| p.payment_order("od_test_0001"))
+        {
+            Some(PaymentOrder::Coin(o)) => assert_eq!(o.buy_quantity, 60),
+            other => panic!("coins_60 is a token pack: {other:?}"),
+        }
         assert!(catalog.get("shield").is_none());
     }
 }

@@ -19,8 +19,8 @@
 
 use std::net::SocketAddr;
 
-use xpay_runtime::callback::{CallbackConfig, Decoder, EncodingAesKey};
-use xpay_runtime::{CallbackToken, Client, Env};
+use xpay::callback::{CallbackConfig, Decoder, EncodingAesKey};
+use xpay::{CallbackToken, Client, Env};
 
 /// Where the shop listens unless `SHOP_ADDR` says otherwise.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -111,9 +111,16 @@ impl Config {
         let client = builder.build().map_err(|e| ConfigError(e.to_string()))?;
         // Payments are signed with the AppKey of the configured env: fail now, not at the
         // first order.
-        client
-            .app_key(env)
-            .map_err(|e| ConfigError(e.to_string()))?;
+        if !client.has_app_key(env) {
+            let var = match env {
+                Env::Production => "XPAY_APP_KEY",
+                Env::Sandbox => "XPAY_SANDBOX_APP_KEY",
+            };
+            return Err(ConfigError(format!(
+                "{var} is not set: env {} ({env}) signs payments with it",
+                env.as_u8()
+            )));
+        }
 
         let token = CallbackToken::new(require(
             "XPAY_CALLBACK_TOKEN",
@@ -136,7 +143,7 @@ impl Config {
         Ok(Config {
             addr,
             client,
-            decoder: Decoder::builtin(callback),
+            decoder: Decoder::new(callback, &xpay::api::SPEC),
             safe_mode,
         })
     }

@@ -31,19 +31,20 @@ pub enum ShopError {
     Conflict(String),
     /// A call to WeChat failed (transport, HTTP status, an errcode, …). 502; logged in full.
     #[error("WeChat call failed: {0}")]
-    WeChat(xpay_runtime::Error),
+    WeChat(xpay::Error),
     /// The shop is misconfigured or signed something invalid (a bug). 500; logged in full.
     #[error("internal error: {0}")]
-    Internal(xpay_runtime::Error),
+    Internal(xpay::Error),
 }
 
 impl ShopError {
     /// Sorts an xpay-rs error: configuration and rule errors are ours, the rest WeChat's.
-    pub fn from_xpay(e: xpay_runtime::Error) -> Self {
+    pub fn from_xpay(e: xpay::Error) -> Self {
         match e {
-            xpay_runtime::Error::Config(_) | xpay_runtime::Error::Invalid { .. } => {
-                ShopError::Internal(e)
-            }
+            xpay::Error::MissingAppKey { .. }
+            | xpay::Error::MissingSetting { .. }
+            | xpay::Error::InvalidSetting { .. }
+            | xpay::Error::Invalid { .. } => ShopError::Internal(e),
             other => ShopError::WeChat(other),
         }
     }

@@ -53,9 +53,9 @@ use axum::{Json, Router};
 use rand::Rng as _;
 use rand::distr::Alphanumeric;
 use serde::{Deserialize, Serialize};
-use xpay_runtime::api::{Event, QueryOrderRequest, RefundOrderRequest, RefundReason, ReqFrom};
-use xpay_runtime::callback::{Decoder, Push, Reply};
-use xpay_runtime::{Client, sign_payment};
+use xpay::Client;
+use xpay::api::{Event, OrderRef, QueryOrderRequest, RefundOrderRequest, RefundReason, ReqFrom};
+use xpay::callback::{Decoder, Push, Reply};
 
 pub use catalog::{Catalog, Product, ProductKind};
 pub use config::{Config, ConfigError};
@@ -192,7 +192,7 @@ impl Shop {
     ///
     /// The refund id is derived from the order id, so calling this twice (a double click, a
     /// retry after a timeout) never refunds twice: WeChat answers the second call with
-    /// errcode 268490004 ([`xpay_runtime::Error::Duplicate`]), taken here as "already started".
+    /// errcode 268490004 ([`xpay::Error::Duplicate`]), taken here as "already started".
     pub async fn refund(
         &self,
         out_trade_no: &str,
@@ -214,12 +214,10 @@ impl Shop {
         // `left_fee` must be exactly what WeChat has left on the order (errcode 268490016
         // otherwise), so ask instead of computing it.
         let queried = client
-            .query_order(QueryOrderRequest {
-                openid: order.openid.clone(),
-                env: None,
-                order_id: Some(out_trade_no.to_string()),
-                wx_order_id: None,
-            })
+            .send(QueryOrderRequest::new(
+                order.openid.clone(),
+                OrderRef::order_id(out_trade_no.to_string()),
+            ))
             .await
             .map_err(ShopError::from_xpay)?;
         let left_fee = queried.order.and_then(|o| o.left_fee).unwrap_or(0);
@@ -230,21 +228,18 @@ impl Shop {
         }
         let refund_id = refund_id_for(out_trade_no);
         let started = client
-            .refund_order(RefundOrderRequest {
-                openid: order.openid.clone(),
-                order_id: Some(out_trade_no.to_string()),
-                wx_order_id: None,
-                refund_order_id: refund_id.clone(),
+            .send(RefundOrderRequest::new(
+                order.openid.clone(),
+                OrderRef::order_id(out_trade_no.to_string()),
+                refund_id.clone(),
                 left_fee,
-                refund_fee: left_fee,
-                biz_meta: None,
-                refund_reason: reason,
-                req_from: ReqFrom::CustomerService,
-                env: None,
-            })
+                left_fee,
+                reason,
+                ReqFrom::CustomerService,
+            ))
             .await;
         match started {
-            Ok(_) | Err(xpay_runtime::Error::Duplicate { .. }) => {}
+            Ok(_) | Err(xpay::Error::Duplicate { .. }) => {}
             Err(e) => return Err(ShopError::from_xpay(e)),
         }
         let mut store = self.store();
@@ -273,11 +268,10 @@ pub fn app(state: Shop) -> Router {
     // The router verifies every push (signature or msg_signature, constant time), decrypts
     // safe-mode pushes, checks the app id, types the event and only then calls the closure.
     // Forged pushes get 401 and never reach it.
-    let push =
-        xpay_runtime::callback::axum::router(state.inner.decoder.clone(), move |push: Push| {
-            let shop = push_shop.clone();
-            async move { shop.handle_push(&push) }
-        });
+    let push = xpay::callback::axum::router(state.inner.decoder.clone(), move |push: Push| {
+        let shop = push_shop.clone();
+        async move { shop.handle_push(&push) }
+    });
     Router::new()
         .route("/login", post(login))
         .route("/orders", post(create_order))
@@ -320,7 +314,7 @@ async fn login(
     let login = match shop.client().code2session(&req.code).await {
         Ok(login) => login,
         // 40029 (invalid code), 40163 (code already used), 45011 (rate limit), …
-        Err(e @ xpay_runtime::Error::WeChat { .. }) => {
+        Err(e @ xpay::Error::WeChat { .. }) => {
             tracing::warn!(error = %e, "login code refused");
             return Err(ShopError::LoginRefused);
         }
@@ -374,10 +368,9 @@ async fn create_order(
     let out_trade_no = new_out_trade_no();
     let order = product.payment_order(&out_trade_no);
     let client = shop.client();
-    // The AppKey of the client's env (XPAY_ENV): production or sandbox. The env is also
-    // written into signData, so the two always agree.
-    let app_key = client.app_key(client.env()).map_err(ShopError::from_xpay)?;
-    let params = sign_payment(&order, &client.fill_context(), app_key, Some(&session_key))
+    // Signed with the AppKey of the env written into signData (the client's, XPAY_ENV).
+    let params = client
+        .payment_params(&order, Some(&session_key))
         .map_err(ShopError::from_xpay)?;
 
     // Store the order before handing out the parameters: the delivery push can only come

@@ -19,8 +19,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
-use xpay_runtime::SessionKey;
-use xpay_runtime::api::{CoinPayEvent, GoodsDeliverEvent, RefundEvent};
+use xpay::SessionKey;
+use xpay::api::{CoinPayEvent, GoodsDeliverEvent, RefundEvent};
 
 use crate::catalog::ProductKind;
 

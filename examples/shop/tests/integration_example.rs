@@ -22,12 +22,12 @@
 
 use std::time::Duration;
 
-use xpay_mock::{Fault, MockConfig, MockServer};
-use xpay_runtime::api::{
+use xpay::api::{
     CancelCurrencyPayRequest, CurrencyPayRequest, PayItem, PresentCurrencyRequest,
     QueryUserBalanceRequest,
 };
-use xpay_runtime::{Client, Env, Error, JsonString, RetryPolicy};
+use xpay::{Client, Env, Error, JsonString, RetryPolicy};
+use xpay_mock::{Fault, MockConfig, MockServer};
 
 /// The `?`-friendly result of a test: any error fails it with its message.
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -45,31 +45,27 @@ fn mock_client(server: &MockServer) -> Result<Client, Error> {
         .sandbox_app_key(&c.sandbox_app_key)
         .env(Env::Production)
         .base_url(server.base_url())
-        .retry(RetryPolicy {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(5),
-            max_backoff: Duration::from_millis(20),
-        })
+        .retry(
+            RetryPolicy::default()
+                .with_initial_backoff(Duration::from_millis(5))
+                .with_max_backoff(Duration::from_millis(20)),
+        )
         .build()
 }
 
 /// A `currency_pay` request: spend `amount` tokens on one sword. `order_id` is *your* id for
 /// this spend; WeChat deduplicates by it, so a retry must reuse it.
 fn spend(openid: &str, order_id: &str, amount: i64) -> CurrencyPayRequest {
-    CurrencyPayRequest {
-        openid: openid.to_string(),
-        env: None, // filled from the client: production here
-        user_ip: "203.0.113.7".into(),
+    // `env` is left unset: it is filled from the client (production here). `payitem` is a JSON
+    // string on the wire; JsonString writes it for you.
+    CurrencyPayRequest::new(
+        openid,
+        "203.0.113.7",
         amount,
-        order_id: order_id.to_string(),
-        // `payitem` is a JSON string on the wire; JsonString writes it for you.
-        payitem: JsonString(vec![PayItem {
-            productid: "sword_01".into(),
-            unit_price: amount,
-            quantity: 1,
-        }]),
-        remark: "sword".into(),
-    }
+        order_id,
+        JsonString(vec![PayItem::new("sword_01", amount, 1)]),
+        "sword",
+    )
 }
 
 #[tokio::test]
@@ -87,18 +83,17 @@ async fn present_pay_cancel_and_check_the_balance() -> TestResult {
 
     // 3. Gift 100 tokens (代币赠送). Signed with pay_sig only: no session key needed.
     client
-        .present_currency(PresentCurrencyRequest {
-            openid: openid.clone(),
-            env: None,
-            order_id: "gift_alice_0001".into(),
-            amount: 100,
-        })
+        .send(PresentCurrencyRequest::new(
+            openid.clone(),
+            "gift_alice_0001",
+            100,
+        ))
         .await?;
 
     // 4. The user spends 30 (扣减代币). currency_pay is a pay+user action: it takes the
     //    latest session key by type, and forgetting it does not compile.
     let paid = client
-        .currency_pay(spend(&openid, "spend_alice_0001", 30), &login.session_key)
+        .send_user(spend(&openid, "spend_alice_0001", 30), &login.session_key)
         .await?;
     assert_eq!(paid.balance, Some(70));
     assert_eq!(paid.used_present_amount, Some(30), "gifted tokens go first");
@@ -106,27 +101,22 @@ async fn present_pay_cancel_and_check_the_balance() -> TestResult {
     // 5. Delivery failed on your side, so you take the spend back (代币支付退款). The cancel
     //    has its own id, and names the spend it reverses.
     client
-        .cancel_currency_pay(
-            CancelCurrencyPayRequest {
-                openid: openid.clone(),
-                env: None,
-                user_ip: "203.0.113.7".into(),
-                pay_order_id: "spend_alice_0001".into(),
-                order_id: "cancel_alice_0001".into(),
-                amount: 30,
-            },
+        .send_user(
+            CancelCurrencyPayRequest::new(
+                openid.clone(),
+                "203.0.113.7",
+                "spend_alice_0001",
+                "cancel_alice_0001",
+                30,
+            ),
             &login.session_key,
         )
         .await?;
 
     // 6. The balance is back to 100, as WeChat reports it to your code…
     let balance = client
-        .query_user_balance(
-            QueryUserBalanceRequest {
-                openid: openid.clone(),
-                env: None,
-                user_ip: "203.0.113.7".into(),
-            },
+        .send_user(
+            QueryUserBalanceRequest::new(openid.clone(), "203.0.113.7"),
             &login.session_key,
         )
         .await?;
@@ -150,12 +140,11 @@ async fn what_wechat_does_to_your_money_moving_code() -> TestResult {
     let login = client.code2session("code-of-bob").await?;
     let openid = login.openid.clone();
     client
-        .present_currency(PresentCurrencyRequest {
-            openid: openid.clone(),
-            env: None,
-            order_id: "gift_bob_0001".into(),
-            amount: 50,
-        })
+        .send(PresentCurrencyRequest::new(
+            openid.clone(),
+            "gift_bob_0001",
+            50,
+        ))
         .await?;
 
     // A system error (-1) on the first attempt: the client retries with the very same
@@ -163,7 +152,7 @@ async fn what_wechat_does_to_your_money_moving_code() -> TestResult {
     // answered before any check, so the failed attempt moved nothing.
     server.fail_next("currency_pay", 1, Fault::errcode(-1))?;
     let paid = client
-        .currency_pay(spend(&openid, "spend_bob_0001", 20), &login.session_key)
+        .send_user(spend(&openid, "spend_bob_0001", 20), &login.session_key)
         .await?;
     assert_eq!(paid.balance, Some(30));
     let attempts: Vec<i64> = server
@@ -177,14 +166,14 @@ async fn what_wechat_does_to_your_money_moving_code() -> TestResult {
     // Calling again with the same order_id (your own retry after a timeout, a double
     // click) is refused with 268490004 and charges nothing: treat it as "already done".
     let again = client
-        .currency_pay(spend(&openid, "spend_bob_0001", 20), &login.session_key)
+        .send_user(spend(&openid, "spend_bob_0001", 20), &login.session_key)
         .await;
     assert!(matches!(again, Err(Error::Duplicate { .. })), "{again:?}");
     assert_eq!(server.balance(&openid, Env::Production).balance, 30);
 
     // Spending more than the balance: errcode 268490006, with its meaning in the message.
     let too_much = client
-        .currency_pay(spend(&openid, "spend_bob_0002", 31), &login.session_key)
+        .send_user(spend(&openid, "spend_bob_0002", 31), &login.session_key)
         .await;
     let err = too_much.err().ok_or("an overdraft must fail")?;
     assert_eq!(err.errcode(), Some(268_490_006));
@@ -195,12 +184,11 @@ async fn what_wechat_does_to_your_money_moving_code() -> TestResult {
     let fetched = server.token_fetches();
     server.expire_token();
     client
-        .present_currency(PresentCurrencyRequest {
-            openid: openid.clone(),
-            env: None,
-            order_id: "gift_bob_0002".into(),
-            amount: 5,
-        })
+        .send(PresentCurrencyRequest::new(
+            openid.clone(),
+            "gift_bob_0002",
+            5,
+        ))
         .await?;
     assert_eq!(server.token_fetches(), fetched + 1);
     assert_eq!(server.balance(&openid, Env::Production).balance, 35);

@@ -13,11 +13,11 @@ use hmac::{Hmac, KeyInit, Mac};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
+use xpay::Env;
+use xpay::api::RefundReason;
+use xpay::callback::{SealParams, sign_url_verification};
 use xpay_example_shop::{Config, OrderStatus, Shop, ShopError, app};
 use xpay_mock::{MockConfig, MockServer, Payment, PushTarget};
-use xpay_runtime::Env;
-use xpay_runtime::api::RefundReason;
-use xpay_runtime::callback::{SealParams, sign_url_verification};
 
 /// The mock, the shop (kept to look inside its store) and the shop's base URL.
 struct World {
@@ -393,8 +393,8 @@ async fn bad_requests_and_forged_pushes_are_refused() {
 
     // Saving the push URL in the MP console sends a signed GET with an echostr; the shop
     // answers it back.
-    let token = xpay_runtime::CallbackToken::new(w.mock.credentials().callback_token.clone())
-        .expect("token");
+    let token =
+        xpay::CallbackToken::new(w.mock.credentials().callback_token.clone()).expect("token");
     let query = sign_url_verification(&token, "echo-1234", &SealParams::fresh());
     let resp = w
         .get(&format!("/wechat/push?{}", query.to_query_string()))

@@ -1,3 +1,3 @@
-xpay_runtime::generate!(spec = "alias_clash.yaml");
+xpay::generate!(spec = "tests/ui/alias_clash.yaml");
 
 fn main() {}

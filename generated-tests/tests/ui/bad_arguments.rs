@@ -1,3 +1,3 @@
-xpay_runtime::generate!(spec = "unknown_type.yaml", colour = "blue");
+xpay::generate!(spec = "tests/ui/unknown_type.yaml", colour = "blue");
 
 fn main() {}

@@ -1,3 +1,3 @@
-xpay_runtime::generate!(spec = "duplicate_action.yaml");
+xpay::generate!(spec = "tests/ui/duplicate_action.yaml");
 
 fn main() {}

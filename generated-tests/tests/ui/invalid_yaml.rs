@@ -1,3 +1,3 @@
-xpay_runtime::generate!(spec = "invalid_yaml.yaml");
+xpay::generate!(spec = "tests/ui/invalid_yaml.yaml");
 
 fn main() {}

@@ -1,3 +1,3 @@
-xpay_runtime::generate!(spec = "many_errors.yaml");
+xpay::generate!(spec = "tests/ui/many_errors.yaml");
 
 fn main() {}

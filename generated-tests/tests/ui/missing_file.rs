@@ -1,3 +1,3 @@
-xpay_runtime::generate!(spec = "no_such_spec.yaml");
+xpay::generate!(spec = "tests/ui/no_such_spec.yaml");
 
 fn main() {}

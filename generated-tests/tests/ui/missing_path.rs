@@ -1,3 +1,3 @@
-xpay_runtime::generate!(spec = "missing_path.yaml");
+xpay::generate!(spec = "tests/ui/missing_path.yaml");
 
 fn main() {}

@@ -1,3 +1,3 @@
-xpay_runtime::generate!(spec = "required_and_filled.yaml");
+xpay::generate!(spec = "tests/ui/required_and_filled.yaml");
 
 fn main() {}

@@ -1,3 +1,3 @@
-xpay_runtime::generate!(spec = "unknown_type.yaml");
+xpay::generate!(spec = "tests/ui/unknown_type.yaml");
 
 fn main() {}

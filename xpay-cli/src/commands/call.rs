@@ -1,7 +1,7 @@
 //! `xpay call`: any action of the built-in spec, by name or alias, with a JSON body.
 //!
 //! The body is filled (env from the client), checked against the spec's table, serialized
-//! once, signed and sent by [`xpay_runtime::Client::call`]; WeChat's answer is printed byte for
+//! once, signed and sent by [`xpay::Client::call`]; WeChat's answer is printed byte for
 //! byte. A non-zero errcode is an error whose message carries the errcode and its meaning.
 
 use crate::cli::CallArgs;
@@ -11,8 +11,8 @@ use crate::output;
 use serde_json::Value;
 use std::io::Read;
 use std::path::Path;
-use xpay_runtime::SessionKey;
-use xpay_runtime::api::SPEC;
+use xpay::SessionKey;
+use xpay::api::SPEC;
 
 /// Calls the action and prints the response body verbatim.
 pub fn run(args: CallArgs) -> Result<(), Failure> {
@@ -35,7 +35,7 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
     let response = runtime.block_on(async {
         let client = config::api_client(&args.api, &args.keys, &args.offer, env).await?;
         client
-            .call(meta.name, body, session_key.as_ref())
+            .call(&xpay::api::SPEC, meta.name, body, session_key.as_ref())
             .await
             .map_err(Failure::from)
     })?;

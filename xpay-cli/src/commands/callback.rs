@@ -1,5 +1,5 @@
 //! `xpay callback decode|verify-url`: message pushes checked and opened by
-//! [`xpay_runtime::callback::Decoder`] with the built-in spec's tables.
+//! [`xpay::callback::Decoder`] with the built-in spec's tables.
 //!
 //! The flags are the push's query parameters and go to the decoder as a [`PushQuery`], so the
 //! rules (which signature a mode needs, `encrypt_type` values, the freshness window, the appid
@@ -16,10 +16,8 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 use std::time::Duration;
-use xpay_runtime::api::SPEC;
-use xpay_runtime::callback::{
-    CallbackConfig, CallbackError, Decoder, PushQuery, read_body_limited,
-};
+use xpay::api::SPEC;
+use xpay::callback::{CallbackConfig, CallbackError, Decoder, PushQuery, read_body_limited};
 
 /// Runs a `callback` subcommand.
 pub fn run(cmd: CallbackCommand) -> Result<(), Failure> {

@@ -2,33 +2,38 @@
 //!
 //! The order goes to the library as given; its rules (goods needs productId and goodsPrice,
 //! outTradeNo's length and characters, buyQuantity ≥ 1) are checked by
-//! [`xpay_runtime::sign_payment`], so they read the same here as from Rust.
+//! [`xpay::Client::payment_params_json`] from the spec's tables, so they read the same here as
+//! from Rust.
 
 use crate::cli::SignPaymentArgs;
 use crate::config;
 use crate::error::Failure;
 use crate::output;
-use xpay_runtime::SessionKey;
-use xpay_runtime::api::PaymentOrder;
+use serde_json::{Map, Value};
+use xpay::SessionKey;
+use xpay::api::{PaymentOrder, SPEC};
 
 /// Signs the order and prints `{"mode","signData","paySig"[,"signature"]}`.
 pub fn run(args: SignPaymentArgs) -> Result<(), Failure> {
     let env = config::env(&args.env)?;
     let client = config::payment_client(&args.offer, &args.keys, env)?;
     let session_key = args.session_key.map(SessionKey::new).transpose()?;
-    let order = PaymentOrder {
-        mode: args.mode,
-        buy_quantity: args.buy_quantity,
-        product_id: args.product_id,
-        goods_price: args.goods_price,
-        activity_selling_price: None,
-        out_trade_no: args.out_trade_no,
-        attach: args.attach,
-    };
-    let params = xpay_runtime::sign_payment(
-        &order,
-        &client.fill_context(),
-        client.app_key(env)?,
+    let mut fields = Map::new();
+    fields.insert("buyQuantity".into(), args.buy_quantity.into());
+    fields.insert("outTradeNo".into(), args.out_trade_no.into());
+    fields.insert("attach".into(), args.attach.into());
+    if let Some(id) = args.product_id {
+        fields.insert("productId".into(), id.into());
+    }
+    if let Some(price) = args.goods_price {
+        fields.insert("goodsPrice".into(), price.into());
+    }
+    let kind = <PaymentOrder as xpay::PaymentSpec>::META;
+    debug_assert!(SPEC.payment(kind.name).is_some());
+    let params = client.payment_params_json(
+        kind,
+        Some(args.mode.name()),
+        &Value::Object(fields),
         session_key.as_ref(),
     )?;
     let json = serde_json::to_string(&params)

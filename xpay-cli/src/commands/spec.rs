@@ -1,17 +1,16 @@
-//! `xpay spec list|check|docs`: the built-in spec (`xpay_runtime::api::SPEC`,
-//! `xpay_runtime::SPEC_YAML`) or a spec file, parsed and checked by `xpay_codegen::load`.
+//! `xpay spec list|check|docs|rust`: the built-in spec (`xpay::api::SPEC`, `xpay::SPEC_YAML`)
+//! or a spec file, parsed and checked by `xpay_codegen::Spec::load`.
 //!
 //! `check` prints the generator's full located report (file:line:column, the line, a caret)
-//! because that report is what the command is for; `list` and `docs` on a broken file fail
-//! with a one-line summary pointing at `xpay spec check`.
+//! because that report is what the command is for; `list`, `docs` and `rust` on a broken file
+//! fail with a one-line summary pointing at `xpay spec check`.
 
-use crate::cli::{SpecCheckArgs, SpecCommand, SpecDocsArgs, SpecListArgs};
+use crate::cli::{SpecCheckArgs, SpecCommand, SpecDocsArgs, SpecListArgs, SpecRustArgs};
 use crate::error::Failure;
 use crate::output;
 use serde::Serialize;
 use std::path::Path;
-use xpay_codegen::model::Signing;
-use xpay_codegen::{Diagnostics, Spec};
+use xpay_codegen::{Derives, Diagnostics, Generator, Settings, Spec};
 
 /// The file name the built-in spec is reported under.
 pub const BUILTIN_FILE: &str = "spec/xpay.yaml";
@@ -22,6 +21,7 @@ pub fn run(cmd: SpecCommand) -> Result<(), Failure> {
         SpecCommand::List(args) => list(args),
         SpecCommand::Check(args) => check(args),
         SpecCommand::Docs(args) => docs(args),
+        SpecCommand::Rust(args) => rust(args),
     }
 }
 
@@ -34,17 +34,10 @@ struct Row<'a> {
     signing: &'a str,
 }
 
-fn signing(s: Signing) -> &'static str {
-    match s {
-        Signing::Pay => "pay",
-        Signing::PayUser => "pay+user",
-    }
-}
-
 fn list(args: SpecListArgs) -> Result<(), Failure> {
     let json = match args.spec {
         None => {
-            let rows: Vec<Row<'_>> = xpay_runtime::api::SPEC
+            let rows: Vec<Row<'_>> = xpay::api::SPEC
                 .actions
                 .iter()
                 .map(|a| Row {
@@ -57,15 +50,14 @@ fn list(args: SpecListArgs) -> Result<(), Failure> {
             serde_json::to_string(&rows)
         }
         Some(path) => {
-            let (_, spec) = load_file(&path)?;
+            let spec = load_file(&path)?;
             let rows: Vec<Row<'_>> = spec
-                .actions
-                .iter()
+                .actions()
                 .map(|a| Row {
-                    name: &a.name,
-                    alias: a.alias.as_deref(),
-                    path: &a.path,
-                    signing: signing(a.signing),
+                    name: a.name,
+                    alias: a.alias,
+                    path: a.path,
+                    signing: a.signing,
                 })
                 .collect();
             serde_json::to_string(&rows)
@@ -77,14 +69,15 @@ fn list(args: SpecListArgs) -> Result<(), Failure> {
 
 fn check(args: SpecCheckArgs) -> Result<(), Failure> {
     let (file, source) = read(&args.path)?;
-    match xpay_codegen::load(&file, &source) {
+    match Spec::load(&file, &source) {
         Ok(spec) => {
+            let [actions, types, events, errors] = spec.counts();
             let line = format!(
                 "ok: {}, {}, {}, {} in {file}",
-                count(spec.actions.len(), "action"),
-                count(spec.types.len(), "type"),
-                count(spec.events.len(), "event"),
-                count(spec.errors.len(), "errcode"),
+                count(actions, "action"),
+                count(types, "type"),
+                count(events, "event"),
+                count(errors, "errcode"),
             );
             output::line(line.as_bytes())
         }
@@ -93,17 +86,42 @@ fn check(args: SpecCheckArgs) -> Result<(), Failure> {
 }
 
 fn docs(args: SpecDocsArgs) -> Result<(), Failure> {
-    let (file, spec) = match args.path {
-        Some(path) => load_file(&path)?,
-        None => {
-            let spec = xpay_codegen::load(BUILTIN_FILE, xpay_runtime::SPEC_YAML)
-                .map_err(|d| Failure::msg(format_args!("the built-in spec: {}", summary(&d))))?;
-            (BUILTIN_FILE.to_string(), spec)
-        }
-    };
-    let markdown = xpay_codegen::render_markdown(&spec, &file)
-        .map_err(|e| Failure::msg(format_args!("cannot render the docs of {file}: {e}")))?;
+    let spec = load_or_builtin(args.path.as_deref())?;
+    let markdown = spec.markdown().map_err(|e| {
+        Failure::msg(format_args!(
+            "cannot render the docs of {}: {e}",
+            spec.file()
+        ))
+    })?;
     output::text(&markdown)
+}
+
+fn rust(args: SpecRustArgs) -> Result<(), Failure> {
+    let spec = load_or_builtin(args.path.as_deref())?;
+    let settings = Settings::new()
+        .runtime_path(&args.runtime)
+        .map_err(|e| Failure::msg(format_args!("--runtime: {e}")))?
+        .derives(if args.roundtrip {
+            Derives::Both
+        } else {
+            Derives::ByDirection
+        });
+    let code = Generator::new(settings).rust(&spec).map_err(|e| {
+        Failure::msg(format_args!(
+            "cannot format the code of {}: {e}",
+            spec.file()
+        ))
+    })?;
+    output::text(&code)
+}
+
+/// The spec at `path`, or the built-in one.
+fn load_or_builtin(path: Option<&Path>) -> Result<Spec, Failure> {
+    match path {
+        Some(path) => load_file(path),
+        None => Spec::load(BUILTIN_FILE, xpay::SPEC_YAML)
+            .map_err(|d| Failure::msg(format_args!("the built-in spec: {}", summary(&d)))),
+    }
 }
 
 /// Reads a spec file: its name as given on the command line, and its text.
@@ -115,10 +133,9 @@ fn read(path: &Path) -> Result<(String, String), Failure> {
 }
 
 /// Reads, parses and checks a spec file; a broken one fails with a one-line summary.
-fn load_file(path: &Path) -> Result<(String, Spec), Failure> {
+fn load_file(path: &Path) -> Result<Spec, Failure> {
     let (file, source) = read(path)?;
-    let spec = xpay_codegen::load(&file, &source).map_err(|d| Failure::msg(summary(&d)))?;
-    Ok((file, spec))
+    Spec::load(&file, &source).map_err(|d| Failure::msg(summary(&d)))
 }
 
 /// `file:line:col: message`, and how many more problems `xpay spec check` would show.

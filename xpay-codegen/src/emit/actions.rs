@@ -1,22 +1,13 @@
-//! Per action: the request and response structs, the `Action` impl carrying the metadata, the
-//! pre-send checks, and the client method (inherent or an extension trait).
+//! Per action: the request and response structs, and the `Action` impl that ties them to the
+//! action's metadata, its spec's tables, its signing kind and its pre-send checks.
 
-use super::{
-    ClientStyle, Options, doc_attr, field_ident, has_default, rt, struct_attrs, struct_field,
-    type_ident,
-};
-use crate::model::{Action, Field, Fill, Retry, Signing, Spec, Ty, TypeKind};
+use super::{Cx, Dirs, constructors, doc_attr, field_ident, struct_field, type_ident};
+use crate::model::{Action, Field, Fill, Repr, Retry, Rules, Signing, Ty, TypeKind};
 use crate::names::pascal;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
-pub(crate) fn emit_actions(spec: &Spec, options: &Options) -> TokenStream {
-    let each = spec.actions.iter().map(|a| emit_action(spec, a));
-    let client = emit_client(spec, options);
-    quote!(#(#each)* #client)
-}
-
-fn request_ident(a: &Action) -> proc_macro2::Ident {
+pub(crate) fn request_ident(a: &Action) -> proc_macro2::Ident {
     type_ident(&format!("{}Request", pascal(&a.name)))
 }
 
@@ -24,50 +15,92 @@ fn response_ident(a: &Action) -> proc_macro2::Ident {
     type_ident(&format!("{}Response", pascal(&a.name)))
 }
 
+/// How to send it, how it is signed and when it is retried, for the request's docs.
+fn request_doc(a: &Action) -> String {
+    let (send, signing) = match a.signing {
+        Signing::Pay => ("client.send(request)".to_string(), "Signed with `pay_sig`."),
+        Signing::PayUser => (
+            "client.send_user(request, &session_key)".to_string(),
+            "Signed with `pay_sig` and the user `signature`, so it needs the user's latest session key.",
+        ),
+    };
+    let retry = match a.retry {
+        Retry::Safe => "Idempotent: retried on transport errors and errcode -1.".to_string(),
+        Retry::SameId => format!(
+            "Moves money: retried only with the very same body, since WeChat deduplicates by `{}`; a repeat that already succeeded answers `Error::Duplicate`.",
+            a.idempotency_key.as_deref().unwrap_or("its id")
+        ),
+        Retry::Never => "Never retried automatically.".to_string(),
+    };
+    let alias = a
+        .alias
+        .as_ref()
+        .map(|al| format!(" yansongda/pay name: `{al}`."))
+        .unwrap_or_default();
+    format!(
+        "Request of `{}`: {}\n\n`POST {}`, sent with `{send}`. {signing} {retry}{alias}",
+        a.name, a.doc, a.path
+    )
+}
+
 /// The structs and the `Action` impl of one action.
-pub(crate) fn emit_action(spec: &Spec, a: &Action) -> TokenStream {
-    let rt = rt();
+pub(crate) fn emit_action(cx: &Cx<'_>, a: &Action) -> TokenStream {
+    let rt = cx.rt();
     let req = request_ident(a);
     let resp = response_ident(a);
-    let req_doc = doc_attr(&format!(
-        "Request of `{}` (`POST {}`): {}",
-        a.name, a.path, a.doc
-    ));
+    let req_doc = doc_attr(&request_doc(a));
     let resp_doc = doc_attr(&format!("Response of `{}`: {}", a.name, a.doc));
-    let req_default = a
-        .request
-        .iter()
-        .all(|f| !f.is_plain() || has_default(spec, &f.ty));
-    let req_attrs = struct_attrs(req_default);
-    let resp_attrs = struct_attrs(true);
-    let req_fields = a.request.iter().map(|f| struct_field(f, !f.is_plain()));
-    let resp_fields = a.response.iter().map(super::read_field);
+    let req_default = if a.request.iter().any(|f| f.required) {
+        quote!()
+    } else {
+        quote!(::core::default::Default,)
+    };
+    let req_derives = cx.derives(
+        Dirs {
+            ser: true,
+            de: false,
+        },
+        req_default,
+    );
+    let resp_derives = cx.derives(
+        Dirs {
+            ser: false,
+            de: true,
+        },
+        quote!(::core::default::Default,),
+    );
+    let req_fields = a.request.iter().map(|f| struct_field(cx, f, false));
+    let resp_fields = a.response.iter().map(|f| struct_field(cx, f, true));
+    let req_ctors = constructors(cx, &req, &a.request, "A request");
+    let resp_ctors = constructors(cx, &resp, &a.response, "A response");
 
     let name = &a.name;
-    let alias = match &a.alias {
-        Some(al) => quote!(::core::option::Option::Some(#al)),
-        None => quote!(::core::option::Option::None),
-    };
+    let alias = opt_str(a.alias.as_deref());
     let path = &a.path;
-    let signing = match a.signing {
-        Signing::Pay => quote!(#rt::meta::Signing::Pay),
-        Signing::PayUser => quote!(#rt::meta::Signing::PayUser),
+    let (signing, signing_kind, sender) = match a.signing {
+        Signing::Pay => (
+            quote!(#rt::meta::Signing::Pay),
+            quote!(#rt::signing::Pay),
+            quote!(#rt::signing::PayAction),
+        ),
+        Signing::PayUser => (
+            quote!(#rt::meta::Signing::PayUser),
+            quote!(#rt::signing::PayUser),
+            quote!(#rt::signing::UserAction),
+        ),
     };
     let retry = match a.retry {
         Retry::Safe => quote!(#rt::meta::Retry::Safe),
         Retry::SameId => quote!(#rt::meta::Retry::SameId),
         Retry::Never => quote!(#rt::meta::Retry::Never),
     };
-    let idem = match &a.idempotency_key {
-        Some(k) => quote!(::core::option::Option::Some(#k)),
-        None => quote!(::core::option::Option::None),
-    };
+    let idem = opt_str(a.idempotency_key.as_deref());
     let doc = &a.doc;
-    let request_meta = super::meta::fields_meta(spec, &a.request);
-    let response_meta = super::meta::fields_meta(spec, &a.response);
+    let request_meta = super::meta::fields_meta(cx, &flattened(cx, &a.request));
+    let response_meta = super::meta::fields_meta(cx, &a.response);
     let one_of = a.one_of.iter().map(|g| quote!(&[#(#g),*]));
 
-    let fill = emit_fill(a);
+    let fill = emit_fill(cx, a);
     let env = a
         .request
         .iter()
@@ -75,23 +108,16 @@ pub(crate) fn emit_action(spec: &Spec, a: &Action) -> TokenStream {
         .map(|f| {
             let i = field_ident(&f.rust);
             quote! {
-                fn env(&self) -> ::core::option::Option<#rt::Env> {
+                fn __env(&self) -> ::core::option::Option<#rt::Env> {
                     self.#i
                 }
             }
         });
-    let validate = validate_body(
-        spec,
-        &a.request,
-        quote!(Self::META.request),
-        Some(&a.one_of),
-    )
-    .map(|body| {
+    let validate = validate_fields(cx, &a.request).map(|body| {
         quote! {
-            #[allow(unused_variables)]
-            fn validate(&self) -> ::core::result::Result<(), #rt::Error> {
-                let ctx = Self::META.name;
-                let path = "";
+            fn __validate(&self) -> ::core::result::Result<(), #rt::Error> {
+                let ctx = <Self as #rt::Action>::META.name;
+                let at = &__xpay_private::check::At::Root;
                 #body
                 ::core::result::Result::Ok(())
             }
@@ -100,19 +126,26 @@ pub(crate) fn emit_action(spec: &Spec, a: &Action) -> TokenStream {
 
     quote! {
         #req_doc
-        #req_attrs
+        #req_derives
+        #[non_exhaustive]
         pub struct #req {
             #(#req_fields)*
         }
 
+        #req_ctors
+
         #resp_doc
-        #resp_attrs
+        #resp_derives
+        #[non_exhaustive]
         pub struct #resp {
             #(#resp_fields)*
         }
 
+        #resp_ctors
+
         impl #rt::Action for #req {
             type Response = #resp;
+            type Signing = #signing_kind;
             const META: &'static #rt::meta::ActionMeta = &#rt::meta::ActionMeta {
                 name: #name,
                 alias: #alias,
@@ -125,15 +158,41 @@ pub(crate) fn emit_action(spec: &Spec, a: &Action) -> TokenStream {
                 one_of: &[#(#one_of),*],
                 response: #response_meta,
             };
+
+            fn spec() -> &'static #rt::meta::SpecMeta {
+                &SPEC
+            }
+
             #fill
             #env
             #validate
         }
+
+        impl #sender for #req {}
     }
 }
 
-fn emit_fill(a: &Action) -> Option<TokenStream> {
-    let rt = rt();
+pub(crate) fn opt_str(v: Option<&str>) -> TokenStream {
+    match v {
+        Some(s) => quote!(::core::option::Option::Some(#s)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// The request's wire fields: one_of fields replaced by their members.
+fn flattened(cx: &Cx<'_>, fields: &[Field]) -> Vec<Field> {
+    let mut out = Vec::new();
+    for f in fields {
+        match cx.spec.one_of_members(&f.ty) {
+            Some(members) => out.extend(members.iter().cloned()),
+            None => out.push(f.clone()),
+        }
+    }
+    out
+}
+
+fn emit_fill(cx: &Cx<'_>, a: &Action) -> Option<TokenStream> {
+    let rt = cx.rt();
     let steps: Vec<TokenStream> = a
         .request
         .iter()
@@ -147,11 +206,13 @@ fn emit_fill(a: &Action) -> Option<TokenStream> {
                 }),
                 (Some(Fill::OfferId), _) => Some(quote! {
                     if self.#i.is_none() {
-                        self.#i = ::core::option::Option::Some(ctx.offer_id(Self::META.name)?.to_owned());
+                        self.#i = ::core::option::Option::Some(::std::string::String::from(
+                            ctx.offer_id(<Self as #rt::Action>::META.name)?,
+                        ));
                     }
                 }),
                 (None, Some(d)) => {
-                    let value = default_value(&f.ty, d);
+                    let value = default_value(cx, &f.ty, d);
                     Some(quote! {
                         if self.#i.is_none() {
                             self.#i = ::core::option::Option::Some(#value);
@@ -166,7 +227,10 @@ fn emit_fill(a: &Action) -> Option<TokenStream> {
         return None;
     }
     Some(quote! {
-        fn fill(&mut self, ctx: &#rt::FillContext<'_>) -> ::core::result::Result<(), #rt::Error> {
+        fn __fill(
+            &mut self,
+            ctx: &__xpay_private::FillContext<'_>,
+        ) -> ::core::result::Result<(), #rt::Error> {
             #(#steps)*
             ::core::result::Result::Ok(())
         }
@@ -174,188 +238,142 @@ fn emit_fill(a: &Action) -> Option<TokenStream> {
 }
 
 /// The value of a `default:` literal, typed.
-pub(crate) fn default_value(ty: &Ty, literal: &str) -> TokenStream {
+pub(crate) fn default_value(cx: &Cx<'_>, ty: &Ty, literal: &str) -> TokenStream {
     match ty {
         Ty::String => quote!(::std::string::String::from(#literal)),
         Ty::Named(n) => {
             let i = type_ident(n);
-            quote!(#i::from_wire(#literal))
+            match cx.spec.type_def(n).map(|t| &t.kind) {
+                Some(TypeKind::Enum {
+                    repr: Repr::Int, ..
+                }) => {
+                    let v = literal.parse::<i64>().unwrap_or_default();
+                    quote!(#i::from_wire(#v))
+                }
+                _ => quote!(#i::from_wire(#literal)),
+            }
         }
         _ => {
-            let lit: proc_macro2::TokenStream = literal.parse().unwrap_or_else(|_| quote!(0));
+            let lit: TokenStream = literal.parse().unwrap_or_else(|_| quote!(0));
             quote!(#lit)
         }
     }
 }
 
 /// Whether values of this type have checks to run (rules, or nested objects with rules).
-fn needs_check(spec: &Spec, ty: &Ty) -> bool {
+fn needs_check(cx: &Cx<'_>, ty: &Ty) -> bool {
     match ty {
-        Ty::Named(n) => match spec.type_def(n).map(|t| &t.kind) {
+        Ty::Named(n) => match cx.spec.type_def(n).map(|t| &t.kind) {
             Some(TypeKind::Object { fields }) => fields
                 .iter()
-                .any(|f| !f.rules.is_empty() || needs_check(spec, &f.ty)),
+                .any(|f| !f.rules.is_empty() || needs_check(cx, &f.ty)),
+            Some(TypeKind::OneOf { members }) => members
+                .iter()
+                .any(|f| !f.rules.is_empty() || needs_check(cx, &f.ty)),
             _ => false,
         },
-        Ty::List(t) => needs_check(spec, t),
+        Ty::List(t) | Ty::Json(t) => needs_check(cx, t),
         _ => false,
     }
 }
 
-/// The statements that check `fields` (and `one_of`), or `None` when there is nothing to check.
-/// Expects `ctx: &str` and `path: &str` in scope; `meta` is the expression of the fields' table.
-pub(crate) fn validate_body(
-    spec: &Spec,
-    fields: &[Field],
-    meta: TokenStream,
-    one_of: Option<&[Vec<String>]>,
+/// The statements that check one value: `value` is an expression of a reference to it, `at`
+/// of the `&At` of the object holding it, and `ctx` is in scope. `None` when there is nothing
+/// to check.
+pub(crate) fn check_value(
+    cx: &Cx<'_>,
+    ty: &Ty,
+    rules: &Rules,
+    wire: &str,
+    value: TokenStream,
+    at: TokenStream,
 ) -> Option<TokenStream> {
-    let check = quote!(::xpay_runtime::__private::check);
+    let check = quote!(__xpay_private::check);
     let mut stmts = Vec::new();
-    for (idx, f) in fields.iter().enumerate() {
-        let i = field_ident(&f.rust);
-        let wire = &f.wire;
-        let mut on_value = Vec::new();
-        if !f.rules.is_empty() {
-            let rules = quote!(&#meta[#idx].rules);
-            match &f.ty {
-                Ty::String => on_value.push(quote!(#check::string(ctx, path, #wire, v, #rules)?;)),
-                Ty::Named(_) => {
-                    on_value.push(quote!(#check::string(ctx, path, #wire, v.as_str(), #rules)?;))
-                }
-                t if t.is_integer() => on_value.push(
-                    quote!(#check::int(ctx, path, #wire, ::core::convert::Into::<i128>::into(*v), #rules)?;),
-                ),
-                _ => {}
+    if !rules.is_empty() {
+        let r = super::meta::rules(cx, rules);
+        match ty {
+            Ty::String => stmts.push(quote!(#check::string(ctx, #at, #wire, #value, &#r)?;)),
+            Ty::Named(_) => {
+                stmts.push(quote!(#check::string(ctx, #at, #wire, #value.as_str(), &#r)?;))
             }
+            t if t.is_integer() => stmts.push(
+                quote!(#check::int(ctx, #at, #wire, ::core::convert::Into::<i128>::into(*#value), &#r)?;),
+            ),
+            _ => {}
         }
-        if needs_check(spec, &f.ty) {
-            match &f.ty {
-                Ty::List(_) => on_value.push(quote! {
-                    for (n, item) in v.iter().enumerate() {
-                        item.__validate(ctx, &#check::index(path, #wire, n))?;
+    }
+    if needs_check(cx, ty) {
+        match ty {
+            Ty::Named(_) if cx.spec.one_of_members(ty).is_some() => {
+                // Flattened: the members sit beside the one_of field.
+                stmts.push(quote!(#value.__validate(ctx, #at)?;));
+            }
+            Ty::Named(_) => stmts.push(quote!(#value.__validate(ctx, &#at.field(#wire))?;)),
+            Ty::List(inner) => {
+                let item = check_item(inner);
+                stmts.push(quote! {
+                    let list = #at.field(#wire);
+                    for (n, item) in #value.iter().enumerate() {
+                        let at = &#check::At::Index(&list, n);
+                        #item
                     }
-                }),
-                _ => on_value.push(quote!(v.__validate(ctx, &#check::join(path, #wire))?;)),
+                });
+            }
+            Ty::Json(inner) => {
+                if let Some(s) = check_value(cx, inner, &Rules::default(), wire, quote!(value), at)
+                {
+                    stmts.push(quote!({ let value = &#value.0; #s }));
+                }
+            }
+            _ => {}
+        }
+    }
+    (!stmts.is_empty()).then(|| quote!({ #(#stmts)* }))
+}
+
+/// Checks of one list item (`item` and `at` in scope): nested objects only.
+fn check_item(ty: &Ty) -> TokenStream {
+    match ty {
+        Ty::Named(_) => quote!(item.__validate(ctx, at)?;),
+        Ty::List(inner) => {
+            let nested = check_item(inner);
+            quote! {
+                let list = *at;
+                for (n, item) in item.iter().enumerate() {
+                    let at = &__xpay_private::check::At::Index(&list, n);
+                    #nested
+                }
             }
         }
-        if on_value.is_empty() {
-            continue;
+        Ty::Json(inner) => {
+            let nested = check_item(inner);
+            quote!({ let item = &item.0; #nested })
         }
-        if f.is_plain() {
-            stmts.push(quote! {{ let v = &self.#i; #(#on_value)* }});
+        _ => quote!(),
+    }
+}
+
+/// The statements that check the fields of `self` (`ctx` and `at` in scope), or `None`.
+pub(crate) fn validate_fields(cx: &Cx<'_>, fields: &[Field]) -> Option<TokenStream> {
+    let mut stmts = Vec::new();
+    for f in fields {
+        let i = field_ident(&f.rust);
+        let Some(s) = check_value(cx, &f.ty, &f.rules, &f.wire, quote!(value), quote!(at)) else {
+            continue;
+        };
+        if f.required {
+            stmts.push(quote! {{
+                let value = &self.#i;
+                #s
+            }});
         } else {
             stmts.push(quote! {
-                if let ::core::option::Option::Some(v) = &self.#i {
-                    #(#on_value)*
+                if let ::core::option::Option::Some(value) = &self.#i {
+                    #s
                 }
             });
         }
     }
-    for group in one_of.unwrap_or_default() {
-        let members = group.iter().map(|w| {
-            let f = fields.iter().find(|f| &f.wire == w);
-            let i = field_ident(f.map(|f| f.rust.as_str()).unwrap_or(w));
-            quote!((#w, self.#i.is_some()))
-        });
-        stmts.push(quote!(#check::one_of(ctx, &[#(#members),*])?;));
-    }
-    if stmts.is_empty() {
-        None
-    } else {
-        Some(quote!(#(#stmts)*))
-    }
-}
-
-fn method_doc(a: &Action) -> String {
-    let signing = match a.signing {
-        Signing::Pay => "Signed with `pay_sig`.".to_string(),
-        Signing::PayUser => {
-            "Signed with `pay_sig` and the user `signature`, so it needs the user's latest session key."
-                .to_string()
-        }
-    };
-    let retry = match a.retry {
-        Retry::Safe => "Idempotent: retried on transport errors and errcode -1.".to_string(),
-        Retry::SameId => format!(
-            "Moves money: retried only with the very same body, since WeChat deduplicates by `{}`; a repeat answers [`Error::Duplicate`](::xpay_runtime::Error::Duplicate).",
-            a.idempotency_key.as_deref().unwrap_or("its id")
-        ),
-        Retry::Never => "Never retried automatically.".to_string(),
-    };
-    let alias = a
-        .alias
-        .as_ref()
-        .map(|al| format!("\n\nyansongda/pay name: `{al}`."))
-        .unwrap_or_default();
-    format!("{}\n\n`POST {}`. {signing} {retry}{alias}", a.doc, a.path)
-}
-
-/// The client methods of every action.
-pub(crate) fn emit_client(spec: &Spec, options: &Options) -> TokenStream {
-    let rt = rt();
-    let mut sigs = Vec::new();
-    for a in &spec.actions {
-        let m = format_ident!("{}", a.name);
-        let req = request_ident(a);
-        let resp = response_ident(a);
-        let doc = doc_attr(&method_doc(a));
-        let (param, arg) = match a.signing {
-            Signing::PayUser => (
-                quote!(, session_key: &#rt::SessionKey),
-                quote!(::core::option::Option::Some(session_key)),
-            ),
-            Signing::Pay => (quote!(), quote!(::core::option::Option::None)),
-        };
-        sigs.push((doc, m, req, resp, param, arg));
-    }
-    match &options.client {
-        ClientStyle::Inherent => {
-            let methods = sigs.iter().map(|(doc, m, req, resp, param, arg)| {
-                quote! {
-                    #doc
-                    pub async fn #m(&self, request: #req #param) -> ::core::result::Result<#resp, #rt::Error> {
-                        self.execute(request, #arg).await
-                    }
-                }
-            });
-            quote! {
-                impl #rt::Client {
-                    #(#methods)*
-                }
-            }
-        }
-        ClientStyle::Trait(name) => {
-            let t = type_ident(name);
-            let decls = sigs.iter().map(|(doc, m, req, resp, param, _)| {
-                quote! {
-                    #doc
-                    fn #m(&self, request: #req #param)
-                        -> impl ::core::future::Future<Output = ::core::result::Result<#resp, #rt::Error>> + ::core::marker::Send;
-                }
-            });
-            let impls = sigs.iter().map(|(_, m, req, resp, param, arg)| {
-                quote! {
-                    fn #m(&self, request: #req #param)
-                        -> impl ::core::future::Future<Output = ::core::result::Result<#resp, #rt::Error>> + ::core::marker::Send {
-                        self.execute(request, #arg)
-                    }
-                }
-            });
-            let tdoc = format!(
-                "The actions of this spec as methods of [`Client`]({rt_path}::Client).",
-                rt_path = "::xpay_runtime"
-            );
-            quote! {
-                #[doc = #tdoc]
-                pub trait #t {
-                    #(#decls)*
-                }
-
-                impl #t for #rt::Client {
-                    #(#impls)*
-                }
-            }
-        }
-    }
+    (!stmts.is_empty()).then(|| quote!(#(#stmts)*))
 }

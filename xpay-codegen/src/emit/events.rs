@@ -1,25 +1,33 @@
 //! Push events: the common `Envelope`, one struct per event, and the `Event` enum with a raw
 //! arm for events the spec does not list.
 
-use super::{doc_attr, rt, struct_attrs, type_ident};
-use crate::model::{Spec, Ty};
+use super::{Cx, Dirs, constructors, doc_attr, struct_field, type_ident};
+use crate::model::Ty;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-pub(crate) fn emit_events(spec: &Spec) -> TokenStream {
+pub(crate) fn emit_events(cx: &Cx<'_>) -> TokenStream {
+    let spec = cx.spec;
     if spec.events.is_empty() && spec.envelope.is_empty() {
         return TokenStream::new();
     }
-    let rt = rt();
-    let serde = quote!(::xpay_runtime::__private::serde);
-    let json = quote!(::xpay_runtime::__private::serde_json);
-    let attrs = struct_attrs(true);
-    let env_fields = spec.envelope.iter().map(super::read_field);
-    let env_meta = super::meta::fields_meta(spec, &spec.envelope);
+    let rt = cx.rt();
+    let serde = quote!(__xpay_private::serde);
+    let json = quote!(__xpay_private::serde_json);
+    let derives = cx.derives(
+        Dirs {
+            ser: false,
+            de: true,
+        },
+        quote!(::core::default::Default,),
+    );
+    let env_fields = spec.envelope.iter().map(|f| struct_field(cx, f, true));
+    let env_meta = super::meta::fields_meta(cx, &spec.envelope);
+    let envelope = type_ident("Envelope");
+    let env_ctors = constructors(cx, &envelope, &spec.envelope, "An envelope");
 
     let mut structs = Vec::new();
     let mut variants = Vec::new();
-    let mut names = Vec::new();
     let mut arms_parse = Vec::new();
     let mut arms_name = Vec::new();
     let mut arms_key = Vec::new();
@@ -28,21 +36,22 @@ pub(crate) fn emit_events(spec: &Spec) -> TokenStream {
         let s = type_ident(&format!("{}Event", e.rust_name));
         let v = format_ident!("{}", e.rust_name);
         let doc = doc_attr(&format!("`{}`: {}", e.name, e.doc));
-        let fields = e.fields.iter().map(super::read_field);
-        let meta = super::meta::fields_meta(spec, &e.fields);
+        let fields = e.fields.iter().map(|f| struct_field(cx, f, true));
+        let meta = super::meta::fields_meta(cx, &e.fields);
+        let ctors = constructors(cx, &s, &e.fields, "An event");
         let name = &e.name;
         let event_doc = &e.doc;
-        let dedup = match &e.dedup_key {
-            Some(k) => quote!(::core::option::Option::Some(#k)),
-            None => quote!(::core::option::Option::None),
-        };
+        let dedup = super::actions::opt_str(e.dedup_key.as_deref());
         let custom = e.custom_reply;
         structs.push(quote! {
             #doc
-            #attrs
+            #derives
+            #[non_exhaustive]
             pub struct #s {
                 #(#fields)*
             }
+
+            #ctors
 
             impl #s {
                 #[doc(hidden)]
@@ -58,7 +67,6 @@ pub(crate) fn emit_events(spec: &Spec) -> TokenStream {
             }
         });
         variants.push(quote!(#doc #v(#s),));
-        names.push(name.clone());
         arms_parse.push(quote! {
             #name => <#s as #serde::Deserialize>::deserialize(message).map(Self::#v),
         });
@@ -82,10 +90,13 @@ pub(crate) fn emit_events(spec: &Spec) -> TokenStream {
 
     quote! {
         /// The fields every push carries (the common envelope).
-        #attrs
+        #derives
+        #[non_exhaustive]
         pub struct Envelope {
             #(#env_fields)*
         }
+
+        #env_ctors
 
         impl Envelope {
             #[doc(hidden)]
@@ -95,8 +106,10 @@ pub(crate) fn emit_events(spec: &Spec) -> TokenStream {
         #(#structs)*
 
         /// Every push event of the spec, typed; events the spec does not list arrive as
-        /// [`Event::Unknown`] with every field intact, never rejected.
+        /// [`Event::Unknown`] with every field intact, never rejected. Non-exhaustive: a later
+        /// spec may add events, so a `match` keeps a `_` arm.
         #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+        #[non_exhaustive]
         pub enum Event {
             #(#variants)*
             /// An event this spec does not list.
@@ -118,7 +131,8 @@ pub(crate) fn emit_events(spec: &Spec) -> TokenStream {
             }
 
             /// The value that identifies this push across WeChat's retries (up to 15 over about
-            /// a day): store it and skip a push whose key you have already processed.
+            /// a day); `None` for events without one (unknown events included), whose handler
+            /// must be idempotent by itself.
             pub fn dedup_key(&self) -> ::core::option::Option<::std::string::String> {
                 match self {
                     #(#arms_key)*

@@ -1,8 +1,9 @@
-//! The static metadata tables (`xpay_runtime::meta`): field lists, action and event metadata,
-//! the errcode table and the `SPEC` table that ties them together.
+//! The static metadata tables (`xpay_runtime::meta`): field lists, action, payment and event
+//! metadata, the errcode table and the `SPEC` table that ties them together. Docs are not
+//! copied into field tables: they live in the rustdoc of the generated types.
 
-use super::{rt, type_ident};
-use crate::model::{Field, Fill, Repr, Rules, Spec, Ty, TypeKind};
+use super::{Cx, type_ident};
+use crate::model::{Field, Fill, Repr, Rules, Ty, TypeKind};
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -14,14 +15,14 @@ fn opt<T: quote::ToTokens>(v: Option<T>) -> TokenStream {
 }
 
 /// A `TypeMeta` expression for a type.
-pub(crate) fn type_meta(spec: &Spec, ty: &Ty) -> TokenStream {
-    let rt = rt();
+pub(crate) fn type_meta(cx: &Cx<'_>, ty: &Ty) -> TokenStream {
+    let rt = cx.rt();
     match ty {
         Ty::String => quote!(#rt::meta::TypeMeta::String),
         Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 => quote!(#rt::meta::TypeMeta::Int),
         Ty::Bool => quote!(#rt::meta::TypeMeta::Bool),
         Ty::Env => quote!(#rt::meta::TypeMeta::Env),
-        Ty::Named(n) => match spec.type_def(n).map(|t| &t.kind) {
+        Ty::Named(n) => match cx.spec.type_def(n).map(|t| &t.kind) {
             Some(TypeKind::Enum {
                 repr: Repr::Int, ..
             }) => quote!(#rt::meta::TypeMeta::IntEnum(#n)),
@@ -32,18 +33,19 @@ pub(crate) fn type_meta(spec: &Spec, ty: &Ty) -> TokenStream {
             }
         },
         Ty::List(t) => {
-            let inner = type_meta(spec, t);
+            let inner = type_meta(cx, t);
             quote!(#rt::meta::TypeMeta::List(&#inner))
         }
         Ty::Json(t) => {
-            let inner = type_meta(spec, t);
+            let inner = type_meta(cx, t);
             quote!(#rt::meta::TypeMeta::Json(&#inner))
         }
     }
 }
 
-fn rules(r: &Rules) -> TokenStream {
-    let rt = rt();
+/// A `Rules` expression.
+pub(crate) fn rules(cx: &Cx<'_>, r: &Rules) -> TokenStream {
+    let rt = cx.rt();
     if r.is_empty() {
         return quote!(#rt::meta::Rules::NONE);
     }
@@ -66,19 +68,27 @@ fn rules(r: &Rules) -> TokenStream {
 }
 
 /// A `&[FieldMeta]` expression.
-pub(crate) fn fields_meta(spec: &Spec, fields: &[Field]) -> TokenStream {
-    let rt = rt();
+pub(crate) fn fields_meta(cx: &Cx<'_>, fields: &[Field]) -> TokenStream {
+    let rt = cx.rt();
     let items = fields.iter().map(|f| {
         let name = &f.wire;
-        let ty = type_meta(spec, &f.ty);
+        let ty = type_meta(cx, &f.ty);
+        let plain = !f.required
+            && f.fill.is_none()
+            && f.default.is_none()
+            && f.rules.is_empty()
+            && f.modes.is_empty();
+        if plain {
+            return quote!(#rt::meta::FieldMeta::new(#name, &#ty));
+        }
         let required = f.required;
         let fill = opt(f.fill.map(|fl| match fl {
             Fill::Env => quote!(#rt::meta::Fill::Env),
             Fill::OfferId => quote!(#rt::meta::Fill::OfferId),
         }));
         let default = opt(f.default.as_deref());
-        let rules = rules(&f.rules);
-        let doc = &f.doc;
+        let rules = rules(cx, &f.rules);
+        let modes = &f.modes;
         quote! {
             #rt::meta::FieldMeta {
                 name: #name,
@@ -87,19 +97,24 @@ pub(crate) fn fields_meta(spec: &Spec, fields: &[Field]) -> TokenStream {
                 fill: #fill,
                 default: #default,
                 rules: #rules,
-                doc: #doc,
+                modes: &[#(#modes),*],
             }
         }
     });
     quote!(&[#(#items),*])
 }
 
-/// `pub static SPEC`, the errcode table and its lookup.
-pub(crate) fn emit_spec_table(spec: &Spec) -> TokenStream {
-    let rt = rt();
+/// `pub static SPEC`: every action, payment kind, event and errcode of the spec.
+pub(crate) fn emit_spec_table(cx: &Cx<'_>) -> TokenStream {
+    let rt = cx.rt();
+    let spec = cx.spec;
     let actions = spec.actions.iter().map(|a| {
-        let req = type_ident(&format!("{}Request", crate::names::pascal(&a.name)));
+        let req = super::actions::request_ident(a);
         quote!(<#req as #rt::Action>::META)
+    });
+    let payments = spec.payments.iter().map(|p| {
+        let i = type_ident(&p.rust_name);
+        quote!(<#i as #rt::PaymentSpec>::META)
     });
     let envelope = if spec.envelope.is_empty() {
         quote!(&[])
@@ -116,38 +131,15 @@ pub(crate) fn emit_spec_table(spec: &Spec) -> TokenStream {
         let message = &e.message;
         quote!(#rt::meta::ErrorMeta { code: #code, name: #name, message: #message })
     });
-    let json = quote!(::xpay_runtime::__private::serde_json);
-    let roundtrips = spec.actions.iter().map(|a| {
-        let name = &a.name;
-        let req = type_ident(&format!("{}Request", crate::names::pascal(&a.name)));
-        quote! {
-            #name => ::core::option::Option::Some(
-                #json::from_slice::<#req>(body).and_then(|r| #json::to_vec(&r)),
-            ),
-        }
-    });
     quote! {
-        /// Parses a JSON request body into the action's typed request and serializes it again
-        /// (`None` for an action the spec does not have). For tests and tools that check that a
-        /// body has the typed shape.
-        #[doc(hidden)]
-        pub fn __typed_roundtrip(
-            action: &str,
-            body: &[u8],
-        ) -> ::core::option::Option<::core::result::Result<::std::vec::Vec<u8>, #json::Error>> {
-            match action {
-                #(#roundtrips)*
-                _ => ::core::option::Option::None,
-            }
-        }
-
-        /// Every action, event and errcode of the spec, for dynamic calls, the fake server and
-        /// the callback decoder.
+        /// Every action, payment kind, event and errcode of the spec: for dynamic calls by name
+        /// (`Client::call`), the callback decoder, and errcode meanings.
         pub static SPEC: #rt::meta::SpecMeta = #rt::meta::SpecMeta {
             actions: &[#(#actions),*],
             envelope: #envelope,
             events: &[#(#events),*],
             errors: &[#(#errors),*],
+            payments: &[#(#payments),*],
         };
     }
 }

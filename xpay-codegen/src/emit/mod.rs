@@ -1,11 +1,15 @@
 //! Stage 3: emit. Turns a checked [`Spec`] into Rust tokens.
 //!
-//! Each file emits one part: `types` the named objects and enums, `actions` the
-//! request/response structs, `Action` impls and client methods, `payment` the
-//! `wx.requestVirtualPayment` order, `events` the typed push events, `meta` the static
-//! tables every part shares. Generated code reaches its dependencies only through
-//! `::xpay_runtime` (and its `__private` re-exports), so a crate that expands a spec depends on
-//! `xpay-runtime` alone.
+//! Each file emits one part: `types` the named objects, enums and one_of types, `actions` the
+//! request and response structs and their `Action` impls, `payment` the client-side payment
+//! orders, `events` the typed push events, `meta` the static tables every part shares.
+//!
+//! Every generated struct and enum is `#[non_exhaustive]` and built through a constructor
+//! (`new` with the required fields) or `Default`, plus `with_` setters, so that a spec that
+//! gains a field, a value, an event or an action never breaks a user's build. Generated code
+//! reaches the runtime through the settings' runtime path, and serde through the runtime's
+//! private re-export (aliased once per expansion as `__xpay_private`, since serde's `crate`
+//! attribute takes a path as text).
 
 mod actions;
 mod events;
@@ -13,76 +17,170 @@ mod meta;
 mod payment;
 mod types;
 
-use crate::model::{Spec, Ty};
+use std::collections::BTreeMap;
+
+use crate::Settings;
+use crate::model::{Field, Fill, Spec, Ty, TypeKind};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-/// How the generated client methods are attached to `xpay_runtime::Client`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClientStyle {
-    /// Inherent methods: only possible inside `xpay-runtime` itself.
-    Inherent,
-    /// An extension trait of this name, implemented for `Client` (for specs expanded in a
-    /// user's crate).
-    Trait(String),
+/// Which directions of serde a type needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Dirs {
+    /// Written: part of a request or payment.
+    pub ser: bool,
+    /// Read: part of a response, an event or the envelope.
+    pub de: bool,
 }
 
-/// What to generate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
-    /// How client methods are attached.
-    pub client: ClientStyle,
+/// What every emitter needs: the spec, the settings, and which serde directions each named
+/// type is used in.
+pub(crate) struct Cx<'a> {
+    pub spec: &'a Spec,
+    pub settings: &'a Settings,
+    dirs: BTreeMap<String, Dirs>,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            client: ClientStyle::Trait("XpayActions".into()),
+impl<'a> Cx<'a> {
+    pub(crate) fn new(spec: &'a Spec, settings: &'a Settings) -> Cx<'a> {
+        let mut cx = Cx {
+            spec,
+            settings,
+            dirs: BTreeMap::new(),
+        };
+        let mut roots: Vec<(&Ty, Dirs)> = Vec::new();
+        let ser = Dirs {
+            ser: true,
+            de: false,
+        };
+        let de = Dirs {
+            ser: false,
+            de: true,
+        };
+        for a in &spec.actions {
+            roots.extend(a.request.iter().map(|f| (&f.ty, ser)));
+            roots.extend(a.response.iter().map(|f| (&f.ty, de)));
+        }
+        for p in &spec.payments {
+            roots.extend(p.fields.iter().map(|f| (&f.ty, ser)));
+        }
+        for e in &spec.events {
+            roots.extend(e.fields.iter().map(|f| (&f.ty, de)));
+        }
+        roots.extend(spec.envelope.iter().map(|f| (&f.ty, de)));
+        for (ty, d) in roots {
+            cx.mark(ty, d);
+        }
+        cx
+    }
+
+    fn mark(&mut self, ty: &Ty, d: Dirs) {
+        match ty {
+            Ty::List(t) | Ty::Json(t) => self.mark(t, d),
+            Ty::Named(n) => {
+                let entry = self.dirs.entry(n.clone()).or_default();
+                let before = *entry;
+                entry.ser |= d.ser;
+                entry.de |= d.de;
+                if *entry == before {
+                    return;
+                }
+                let spec = self.spec;
+                if let Some(t) = spec.type_def(n) {
+                    let fields: &[Field] = match &t.kind {
+                        TypeKind::Object { fields } => fields,
+                        TypeKind::OneOf { members } => members,
+                        TypeKind::Enum { .. } => &[],
+                    };
+                    for f in fields {
+                        self.mark(&f.ty, d);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The serde directions a named type is used in (both for a type nothing uses, which a
+    /// user's code may still read or write).
+    pub(crate) fn dirs_of(&self, name: &str) -> Dirs {
+        self.dirs.get(name).copied().unwrap_or(Dirs {
+            ser: true,
+            de: true,
+        })
+    }
+
+    /// The runtime path.
+    pub(crate) fn rt(&self) -> &TokenStream {
+        &self.settings.runtime
+    }
+
+    /// `#[derive(Debug, Clone, PartialEq, [Default,] serde…)]` and `#[serde(crate = …)]` for a
+    /// struct used in `dirs`. `extra` derives (`Eq`, `Default`) come first.
+    pub(crate) fn derives(&self, dirs: Dirs, extra: TokenStream) -> TokenStream {
+        let ser = quote!(__xpay_private::serde::Serialize);
+        let de = quote!(__xpay_private::serde::Deserialize);
+        let both = matches!(self.settings.derives, crate::Derives::Both);
+        let mut on = Vec::new();
+        let mut off = Vec::new();
+        for (wanted, tokens) in [(dirs.ser, &ser), (dirs.de, &de)] {
+            if wanted || both {
+                on.push(tokens.clone());
+            } else {
+                off.push(tokens.clone());
+            }
+        }
+        let feature = match &self.settings.derives {
+            crate::Derives::Feature(f) if !off.is_empty() => {
+                quote!(#[cfg_attr(feature = #f, derive(#(#off),*))])
+            }
+            _ => quote!(),
+        };
+        let serde_crate = if on.is_empty() && feature.is_empty() {
+            quote!()
+        } else {
+            quote!(#[serde(crate = "__xpay_private::serde")])
+        };
+        quote! {
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #extra #(#on),*)]
+            #feature
+            #serde_crate
         }
     }
 }
 
 /// Emits the whole API of a spec.
-pub fn emit(spec: &Spec, options: &Options) -> TokenStream {
-    let types = spec.types.iter().map(|t| types::emit_type(spec, t));
-    let actions = actions::emit_actions(spec, options);
-    let payment = spec
-        .payment
-        .as_ref()
-        .map(|p| payment::emit_payment(spec, p))
-        .unwrap_or_default();
-    let events = events::emit_events(spec);
-    let table = meta::emit_spec_table(spec);
+pub(crate) fn emit(spec: &Spec, settings: &Settings) -> TokenStream {
+    let cx = Cx::new(spec, settings);
+    let parts = emit_parts_with(&cx).into_iter().map(|(_, t)| t);
+    let rt = cx.rt();
     quote! {
-        #(#types)*
-        #actions
-        #payment
-        #events
-        #table
+        #[allow(unused_imports)]
+        use #rt::__private as __xpay_private;
+        #(#parts)*
     }
 }
 
 /// Every part of the output, separately, for snapshots: `(label, tokens)`.
-pub fn emit_parts(spec: &Spec, options: &Options) -> Vec<(String, TokenStream)> {
-    let mut parts = Vec::new();
-    for t in &spec.types {
-        parts.push((format!("type_{}", t.name), types::emit_type(spec, t)));
-    }
-    for a in &spec.actions {
-        parts.push((format!("action_{}", a.name), actions::emit_action(spec, a)));
-    }
-    parts.push(("client".into(), actions::emit_client(spec, options)));
-    if let Some(p) = &spec.payment {
-        parts.push(("payment".into(), payment::emit_payment(spec, p)));
-    }
-    parts.push(("events".into(), events::emit_events(spec)));
-    parts.push(("spec_table".into(), meta::emit_spec_table(spec)));
-    parts
+pub(crate) fn emit_parts(spec: &Spec, settings: &Settings) -> Vec<(String, TokenStream)> {
+    emit_parts_with(&Cx::new(spec, settings))
 }
 
-/// `::xpay_runtime`
-pub(crate) fn rt() -> TokenStream {
-    quote!(::xpay_runtime)
+fn emit_parts_with(cx: &Cx<'_>) -> Vec<(String, TokenStream)> {
+    let spec = cx.spec;
+    let mut parts = Vec::new();
+    for t in &spec.types {
+        parts.push((format!("type_{}", t.name), types::emit_type(cx, t)));
+    }
+    for a in &spec.actions {
+        parts.push((format!("action_{}", a.name), actions::emit_action(cx, a)));
+    }
+    for p in &spec.payments {
+        parts.push((format!("payment_{}", p.name), payment::emit_payment(cx, p)));
+    }
+    parts.push(("events".into(), events::emit_events(cx)));
+    parts.push(("spec_table".into(), meta::emit_spec_table(cx)));
+    parts
 }
 
 /// A field identifier, `r#`-escaped where it is a keyword.
@@ -92,6 +190,11 @@ pub(crate) fn field_ident(name: &str) -> Ident {
     } else {
         Ident::new(name, Span::call_site())
     }
+}
+
+/// A method identifier `prefix_name` (never a keyword).
+pub(crate) fn method_ident(prefix: &str, name: &str) -> Ident {
+    format_ident!("{}_{}", prefix, name)
 }
 
 pub(crate) fn type_ident(name: &str) -> Ident {
@@ -108,8 +211,8 @@ pub(crate) fn doc_attr(doc: &str) -> TokenStream {
 }
 
 /// The Rust type of a spec type.
-pub(crate) fn rust_type(ty: &Ty) -> TokenStream {
-    let rt = rt();
+pub(crate) fn rust_type(cx: &Cx<'_>, ty: &Ty) -> TokenStream {
+    let rt = cx.rt();
     match ty {
         Ty::String => quote!(::std::string::String),
         Ty::I32 => quote!(i32),
@@ -123,68 +226,31 @@ pub(crate) fn rust_type(ty: &Ty) -> TokenStream {
             quote!(#i)
         }
         Ty::List(t) => {
-            let inner = rust_type(t);
+            let inner = rust_type(cx, t);
             quote!(::std::vec::Vec<#inner>)
         }
         Ty::Json(t) => {
-            let inner = rust_type(t);
+            let inner = rust_type(cx, t);
             quote!(#rt::JsonString<#inner>)
         }
     }
 }
 
-/// Whether a value of this type has a `Default` (so a struct holding it can derive one).
-pub(crate) fn has_default(spec: &Spec, ty: &Ty) -> bool {
+/// How a setter or constructor takes a value of this type: strings as `impl Into<String>`,
+/// everything else as itself. Returns the parameter type and the expression that converts the
+/// parameter `v`.
+pub(crate) fn param(cx: &Cx<'_>, ty: &Ty, v: &Ident) -> (TokenStream, TokenStream) {
     match ty {
-        Ty::Named(n) => match spec.type_def(n).map(|t| &t.kind) {
-            Some(crate::model::TypeKind::Object { fields }) => fields
-                .iter()
-                .all(|f| !f.is_plain() || has_default(spec, &f.ty)),
-            _ => false,
-        },
-        Ty::List(_) => true,
-        Ty::Json(t) => has_default(spec, t),
-        _ => true,
+        Ty::String => (
+            quote!(impl ::core::convert::Into<::std::string::String>),
+            quote!(::core::convert::Into::into(#v)),
+        ),
+        other => (rust_type(cx, other), quote!(#v)),
     }
 }
 
-/// The `#[derive]` and `#[serde]` attributes every generated struct carries.
-pub(crate) fn struct_attrs(defaultable: bool) -> TokenStream {
-    let default = if defaultable {
-        quote!(::core::default::Default,)
-    } else {
-        quote!()
-    };
-    quote! {
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #default
-            ::xpay_runtime::__private::serde::Serialize, ::xpay_runtime::__private::serde::Deserialize)]
-        #[serde(crate = "::xpay_runtime::__private::serde")]
-    }
-}
-
-/// A field of a response, object or event: `Option`, and read leniently where WeChat is known
-/// to send another shape (booleans as `0`/`1`, integers as digit strings).
-pub(crate) fn read_field(f: &crate::model::Field) -> TokenStream {
-    let lenient = match f.ty {
-        Ty::Bool => Some("::xpay_runtime::__private::lenient::opt_bool"),
-        Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 => {
-            Some("::xpay_runtime::__private::lenient::opt_int")
-        }
-        _ => None,
-    };
-    let field = struct_field(f, true);
-    match lenient {
-        Some(path) if !f.required => quote!(#[serde(deserialize_with = #path)] #field),
-        _ => field,
-    }
-}
-
-/// A struct field: plain when required, else `Option` skipped when `None`.
-pub(crate) fn struct_field(f: &crate::model::Field, optional: bool) -> TokenStream {
-    let ident = field_ident(&f.rust);
-    let wire = &f.wire;
-    let ty = rust_type(&f.ty);
-    // Every public field gets a doc line, so `missing_docs` holds for any spec.
+/// The doc line of a struct field: the spec's doc, its rules and what fills it.
+pub(crate) fn field_doc(f: &Field) -> String {
     let mut doc = if f.doc.is_empty() {
         format!("`{}`", f.wire)
     } else {
@@ -196,39 +262,146 @@ pub(crate) fn struct_field(f: &crate::model::Field, optional: bool) -> TokenStre
     }
     let mut notes = Vec::new();
     match f.fill {
-        Some(crate::model::Fill::Env) => {
-            notes.push("Filled from the client's env when `None`.".to_string())
-        }
-        Some(crate::model::Fill::OfferId) => {
+        Some(Fill::Env) => notes.push("Filled from the client's env when `None`.".to_string()),
+        Some(Fill::OfferId) => {
             notes.push("Filled from the client's offer id when `None`.".to_string())
         }
         None => {}
     }
-    if let Some(d) = &f.default {
-        notes.push(format!("Sent as `{d}` when `None`."));
+    match f.default.as_deref() {
+        Some("") => notes.push("Sent as an empty string when `None`.".to_string()),
+        Some(d) => notes.push(format!("Sent as `{d}` when `None`.")),
+        None => {}
+    }
+    if f.wire != f.rust {
+        notes.push(format!("On the wire: `{}`.", f.wire));
     }
     if !notes.is_empty() {
         // A blank doc line keeps the spec's line a summary of its own.
         doc = format!("{}\n\n{}", doc.trim(), notes.join(" "));
     }
-    let doc = doc_attr(doc.trim());
+    doc
+}
+
+/// Whether a value read from WeChat needs a lenient reader, and which.
+fn lenient_reader(cx: &Cx<'_>, ty: &Ty) -> Option<&'static str> {
+    match ty {
+        Ty::Bool => Some("__xpay_private::lenient::opt_bool"),
+        Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 => Some("__xpay_private::lenient::opt_int"),
+        Ty::Env => Some("__xpay_private::lenient::opt_env"),
+        Ty::Named(n) => match cx.spec.type_def(n).map(|t| &t.kind) {
+            Some(TypeKind::Enum {
+                repr: crate::model::Repr::Int,
+                ..
+            }) => Some("__xpay_private::lenient::opt_int_enum"),
+            Some(TypeKind::Enum { .. }) => Some("__xpay_private::lenient::opt_str_enum"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A struct field. Required fields are plain; optional ones are `Option`, skipped when `None`
+/// and, where the type is read from WeChat, read leniently (numbers from digit strings, booleans
+/// from 0/1, an empty value as absent). A one_of field is flattened into the body.
+pub(crate) fn struct_field(cx: &Cx<'_>, f: &Field, read: bool) -> TokenStream {
+    let ident = field_ident(&f.rust);
+    let wire = &f.wire;
+    let ty = rust_type(cx, &f.ty);
+    let doc = doc_attr(&field_doc(f));
+    if cx.spec.one_of_members(&f.ty).is_some() {
+        return quote! {
+            #doc
+            #[serde(flatten)]
+            pub #ident: #ty,
+        };
+    }
     let rename = if f.wire == f.rust {
         quote!()
     } else {
         quote!(#[serde(rename = #wire)])
     };
-    if optional {
-        quote! {
-            #doc
-            #rename
-            #[serde(default, skip_serializing_if = "::core::option::Option::is_none")]
-            pub #ident: ::core::option::Option<#ty>,
-        }
-    } else {
-        quote! {
+    if f.required {
+        return quote! {
             #doc
             #rename
             pub #ident: #ty,
+        };
+    }
+    let lenient = if read {
+        lenient_reader(cx, &f.ty)
+    } else {
+        None
+    };
+    let attrs = match lenient {
+        Some(path) => {
+            quote!(#[serde(default, deserialize_with = #path, skip_serializing_if = "::core::option::Option::is_none")])
+        }
+        None => quote!(#[serde(default, skip_serializing_if = "::core::option::Option::is_none")]),
+    };
+    quote! {
+        #doc
+        #rename
+        #attrs
+        pub #ident: ::core::option::Option<#ty>,
+    }
+}
+
+/// `new(required…)` (documented) and a `with_` setter for every optional field.
+pub(crate) fn constructors(cx: &Cx<'_>, name: &Ident, fields: &[Field], what: &str) -> TokenStream {
+    let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
+    let params = required.iter().map(|f| {
+        let i = field_ident(&f.rust);
+        let (ty, _) = param(cx, &f.ty, &i);
+        quote!(#i: #ty)
+    });
+    let inits = fields.iter().map(|f| {
+        let i = field_ident(&f.rust);
+        if !f.required {
+            quote!(#i: ::core::option::Option::None)
+        } else if f.ty == Ty::String {
+            let (_, conv) = param(cx, &f.ty, &i);
+            quote!(#i: #conv)
+        } else {
+            quote!(#i)
+        }
+    });
+    let new_doc = if required.is_empty() {
+        format!("{what} with every field unset; set them with the `with_` methods.")
+    } else {
+        let names = required
+            .iter()
+            .map(|f| format!("`{}`", f.wire))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "{what} from its required fields ({names}); set optional fields with the `with_` methods."
+        )
+    };
+    let setters = fields.iter().filter(|f| !f.required).map(|f| {
+        let i = field_ident(&f.rust);
+        let m = method_ident("with", f.rust.trim_start_matches("r#"));
+        let v = format_ident!("value");
+        let (ty, conv) = param(cx, &f.ty, &v);
+        let doc = doc_attr(&format!("Sets `{}`: {}", f.wire, f.doc));
+        quote! {
+            #doc
+            #[must_use]
+            pub fn #m(mut self, value: #ty) -> Self {
+                self.#i = ::core::option::Option::Some(#conv);
+                self
+            }
+        }
+    });
+    let new_doc = doc_attr(&new_doc);
+    quote! {
+        impl #name {
+            #new_doc
+            #[allow(clippy::new_without_default, clippy::too_many_arguments)]
+            pub fn new(#(#params),*) -> Self {
+                Self { #(#inits),* }
+            }
+            #(#setters)*
         }
     }
 }

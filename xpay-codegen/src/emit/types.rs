@@ -1,36 +1,47 @@
-//! Named types from `types:`: objects become structs, enums become enums with an `Unknown` arm
-//! that (de)serialize to their wire values.
+//! Named types from `types:`: objects become structs, enums become enums with an opaque
+//! `Unknown` arm that (de)serialize to their wire values, one_of types become enums with one
+//! variant per member, flattened into the body that uses them.
 
-use super::{doc_attr, has_default, rt, struct_attrs, struct_field, type_ident};
-use crate::model::{EnumValue, Field, Repr, Spec, Ty, TypeDef, TypeKind};
+use super::{Cx, constructors, doc_attr, field_ident, struct_field, type_ident};
+use crate::model::{EnumValue, Field, Repr, TypeDef, TypeKind};
+use crate::names::pascal;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-pub(crate) fn emit_type(spec: &Spec, t: &TypeDef) -> TokenStream {
+pub(crate) fn emit_type(cx: &Cx<'_>, t: &TypeDef) -> TokenStream {
     match &t.kind {
-        TypeKind::Object { fields } => emit_object(spec, t, fields),
-        TypeKind::Enum { repr, values } => emit_enum(t, *repr, values),
+        TypeKind::Object { fields } => emit_object(cx, t, fields),
+        TypeKind::Enum { repr, values } => emit_enum(cx, t, *repr, values),
+        TypeKind::OneOf { members } => emit_one_of(cx, t, members),
     }
 }
 
-fn emit_object(spec: &Spec, t: &TypeDef, fields: &[Field]) -> TokenStream {
+fn type_doc(t: &TypeDef) -> TokenStream {
+    doc_attr(if t.doc.is_empty() { &t.name } else { &t.doc })
+}
+
+fn emit_object(cx: &Cx<'_>, t: &TypeDef, fields: &[Field]) -> TokenStream {
+    let rt = cx.rt();
     let name = type_ident(&t.name);
-    let doc = doc_attr(if t.doc.is_empty() { &t.name } else { &t.doc });
-    let attrs = struct_attrs(has_default(spec, &Ty::Named(t.name.clone())));
-    let members = fields.iter().map(|f| {
-        if f.is_plain() {
-            struct_field(f, false)
-        } else {
-            super::read_field(f)
-        }
-    });
-    let meta = super::meta::fields_meta(spec, fields);
-    let rt = rt();
-    let validate = super::actions::validate_body(spec, fields, quote!(Self::__FIELDS), None);
-    let validate = validate.map(|body| {
+    let doc = type_doc(t);
+    let dirs = cx.dirs_of(&t.name);
+    let default = if fields.iter().any(|f| f.required) {
+        quote!()
+    } else {
+        quote!(::core::default::Default,)
+    };
+    let derives = cx.derives(dirs, default);
+    let members = fields.iter().map(|f| struct_field(cx, f, dirs.de));
+    let ctors = constructors(cx, &name, fields, "An object");
+    let meta = super::meta::fields_meta(cx, fields);
+    let validate = super::actions::validate_fields(cx, fields).map(|body| {
         quote! {
             #[doc(hidden)]
-            pub fn __validate(&self, ctx: &str, path: &str) -> ::core::result::Result<(), #rt::Error> {
+            pub fn __validate(
+                &self,
+                ctx: &str,
+                at: &__xpay_private::check::At<'_>,
+            ) -> ::core::result::Result<(), #rt::Error> {
                 #body
                 ::core::result::Result::Ok(())
             }
@@ -38,10 +49,13 @@ fn emit_object(spec: &Spec, t: &TypeDef, fields: &[Field]) -> TokenStream {
     });
     quote! {
         #doc
-        #attrs
+        #derives
+        #[non_exhaustive]
         pub struct #name {
             #(#members)*
         }
+
+        #ctors
 
         impl #name {
             #[doc(hidden)]
@@ -51,16 +65,49 @@ fn emit_object(spec: &Spec, t: &TypeDef, fields: &[Field]) -> TokenStream {
     }
 }
 
-fn emit_enum(t: &TypeDef, repr: Repr, values: &[EnumValue]) -> TokenStream {
+/// The English half of a `中文 — English` doc line (the whole line when there is no dash).
+fn english(doc: &str) -> &str {
+    doc.rsplit_once(" — ").map_or(doc, |(_, en)| en).trim()
+}
+
+fn emit_enum(cx: &Cx<'_>, t: &TypeDef, repr: Repr, values: &[EnumValue]) -> TokenStream {
+    let rt = cx.rt();
     let name = type_ident(&t.name);
-    let doc = doc_attr(if t.doc.is_empty() { &t.name } else { &t.doc });
+    let type_name = &t.name;
+    let doc = type_doc(t);
     let variants = values.iter().map(|v| {
         let vi = format_ident!("{}", v.name);
         let d = doc_attr(&format!("`{}`: {}", v.value, v.doc));
         quote!(#d #vi,)
     });
     let idents: Vec<_> = values.iter().map(|v| format_ident!("{}", v.name)).collect();
-    let serde = quote!(::xpay_runtime::__private::serde);
+    let docs: Vec<&str> = values.iter().map(|v| v.doc.as_str()).collect();
+    let words: Vec<String> = values
+        .iter()
+        .map(|v| match english(&v.doc) {
+            "" => v.value.clone(),
+            w => w.to_string(),
+        })
+        .collect();
+    let serde = quote!(__xpay_private::serde);
+    let unknown_doc = format!(
+        "A value this spec does not list: WeChat adds values. Read it with [`{type_name}::{}`]; make one with [`{type_name}::from_wire`].",
+        if repr == Repr::Int { "wire" } else { "as_str" }
+    );
+    let common = quote! {
+        /// Whether the spec lists the value (`false` for [`Self::Unknown`]).
+        pub const fn is_known(&self) -> bool {
+            !::core::matches!(self, Self::Unknown(_))
+        }
+
+        /// What the spec says the value means, `中文 — English` (empty for an unknown value).
+        pub const fn description(&self) -> &'static str {
+            match self {
+                #(Self::#idents => #docs,)*
+                Self::Unknown(_) => "",
+            }
+        }
+    };
     match repr {
         Repr::Int => {
             let lits: Vec<i64> = values
@@ -70,10 +117,11 @@ fn emit_enum(t: &TypeDef, repr: Repr, values: &[EnumValue]) -> TokenStream {
             quote! {
                 #doc
                 #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash)]
+                #[non_exhaustive]
                 pub enum #name {
                     #(#variants)*
-                    /// A value this version of the spec does not know; WeChat adds values.
-                    Unknown(i64),
+                    #[doc = #unknown_doc]
+                    Unknown(#rt::UnknownValue<i64>),
                 }
 
                 impl #name {
@@ -81,15 +129,46 @@ fn emit_enum(t: &TypeDef, repr: Repr, values: &[EnumValue]) -> TokenStream {
                     pub const fn wire(&self) -> i64 {
                         match self {
                             #(Self::#idents => #lits,)*
-                            Self::Unknown(v) => *v,
+                            Self::Unknown(v) => *v.__get(),
                         }
                     }
 
-                    /// The variant for a wire value.
+                    /// The value for a wire value; one the spec does not list is kept as
+                    /// [`Self::Unknown`].
                     pub const fn from_wire(v: i64) -> Self {
                         match v {
                             #(#lits => Self::#idents,)*
-                            other => Self::Unknown(other),
+                            other => Self::Unknown(#rt::UnknownValue::__new(other)),
+                        }
+                    }
+
+                    #common
+                }
+
+                impl ::core::convert::From<i64> for #name {
+                    fn from(v: i64) -> Self {
+                        Self::from_wire(v)
+                    }
+                }
+
+                impl ::core::str::FromStr for #name {
+                    type Err = #rt::ParseEnumError;
+
+                    /// Parses the wire value written as digits (`"2"`).
+                    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                        s.trim()
+                            .parse::<i64>()
+                            .map(Self::from_wire)
+                            .map_err(|_| #rt::ParseEnumError::__new(#type_name, s, "an integer"))
+                    }
+                }
+
+                impl ::core::fmt::Display for #name {
+                    /// The spec's English meaning of the value, or the wire value when unknown.
+                    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                        match self {
+                            #(Self::#idents => f.write_str(#words),)*
+                            Self::Unknown(v) => ::core::fmt::Display::fmt(v, f),
                         }
                     }
                 }
@@ -102,7 +181,7 @@ fn emit_enum(t: &TypeDef, repr: Repr, values: &[EnumValue]) -> TokenStream {
 
                 impl<'de> #serde::Deserialize<'de> for #name {
                     fn deserialize<D: #serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-                        ::xpay_runtime::__private::lenient::enum_int(d).map(Self::from_wire)
+                        __xpay_private::lenient::enum_int(d).map(Self::from_wire)
                     }
                 }
             }
@@ -112,10 +191,11 @@ fn emit_enum(t: &TypeDef, repr: Repr, values: &[EnumValue]) -> TokenStream {
             quote! {
                 #doc
                 #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash)]
+                #[non_exhaustive]
                 pub enum #name {
                     #(#variants)*
-                    /// A value this version of the spec does not know; WeChat adds values.
-                    Unknown(::std::string::String),
+                    #[doc = #unknown_doc]
+                    Unknown(#rt::UnknownValue<::std::string::String>),
                 }
 
                 impl #name {
@@ -123,15 +203,44 @@ fn emit_enum(t: &TypeDef, repr: Repr, values: &[EnumValue]) -> TokenStream {
                     pub fn as_str(&self) -> &str {
                         match self {
                             #(Self::#idents => #lits,)*
-                            Self::Unknown(v) => v.as_str(),
+                            Self::Unknown(v) => v.__get().as_str(),
                         }
                     }
 
-                    /// The variant for a wire value.
+                    /// The value for a wire value; one the spec does not list is kept as
+                    /// [`Self::Unknown`].
                     pub fn from_wire(v: &str) -> Self {
                         match v {
                             #(#lits => Self::#idents,)*
-                            other => Self::Unknown(::std::string::String::from(other)),
+                            other => Self::Unknown(#rt::UnknownValue::__new(::std::string::String::from(other))),
+                        }
+                    }
+
+                    #common
+                }
+
+                impl ::core::convert::From<&str> for #name {
+                    fn from(v: &str) -> Self {
+                        Self::from_wire(v)
+                    }
+                }
+
+                impl ::core::str::FromStr for #name {
+                    type Err = ::core::convert::Infallible;
+
+                    /// Parses the wire value; one the spec does not list is kept as
+                    /// [`Self::Unknown`].
+                    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                        ::core::result::Result::Ok(Self::from_wire(s))
+                    }
+                }
+
+                impl ::core::fmt::Display for #name {
+                    /// The spec's English meaning of the value, or the wire value when unknown.
+                    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                        match self {
+                            #(Self::#idents => f.write_str(#words),)*
+                            Self::Unknown(v) => ::core::fmt::Display::fmt(v, f),
                         }
                     }
                 }
@@ -144,11 +253,92 @@ fn emit_enum(t: &TypeDef, repr: Repr, values: &[EnumValue]) -> TokenStream {
 
                 impl<'de> #serde::Deserialize<'de> for #name {
                     fn deserialize<D: #serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-                        let s = <::std::string::String as #serde::Deserialize>::deserialize(d)?;
-                        ::core::result::Result::Ok(Self::from_wire(&s))
+                        __xpay_private::lenient::enum_str(d).map(|s| Self::from_wire(&s))
                     }
                 }
             }
+        }
+    }
+}
+
+fn emit_one_of(cx: &Cx<'_>, t: &TypeDef, members: &[Field]) -> TokenStream {
+    let rt = cx.rt();
+    let name = type_ident(&t.name);
+    let doc = type_doc(t);
+    let derives = cx.derives(cx.dirs_of(&t.name), quote!());
+    let variant_names: Vec<_> = members
+        .iter()
+        .map(|m| format_ident!("{}", pascal(&m.rust)))
+        .collect();
+    let variants = members.iter().zip(&variant_names).map(|(m, v)| {
+        let wire = &m.wire;
+        let ty = super::rust_type(cx, &m.ty);
+        let d = doc_attr(&format!("`{}`: {}", m.wire, super::field_doc(m)));
+        quote! {
+            #d
+            #[serde(rename = #wire)]
+            #v(#ty),
+        }
+    });
+    let ctors = members.iter().zip(&variant_names).map(|(m, v)| {
+        let f = field_ident(&m.rust);
+        let arg = format_ident!("value");
+        let (ty, conv) = super::param(cx, &m.ty, &arg);
+        let d = doc_attr(&format!("By `{}`: {}", m.wire, m.doc));
+        quote! {
+            #d
+            pub fn #f(value: #ty) -> Self {
+                Self::#v(#conv)
+            }
+        }
+    });
+    let wires = members.iter().map(|m| m.wire.as_str());
+    let arms_wire = variant_names
+        .iter()
+        .zip(wires)
+        .map(|(v, w)| quote!(Self::#v(_) => #w,));
+    let checks = members.iter().zip(&variant_names).filter_map(|(m, v)| {
+        let stmts =
+            super::actions::check_value(cx, &m.ty, &m.rules, &m.wire, quote!(value), quote!(at))?;
+        Some(quote!(Self::#v(value) => { #stmts }))
+    });
+    let checks: Vec<_> = checks.collect();
+    let validate = (!checks.is_empty()).then(|| {
+        quote! {
+            #[doc(hidden)]
+            #[allow(unreachable_patterns)]
+            pub fn __validate(
+                &self,
+                ctx: &str,
+                at: &__xpay_private::check::At<'_>,
+            ) -> ::core::result::Result<(), #rt::Error> {
+                match self {
+                    #(#checks)*
+                    _ => {}
+                }
+                ::core::result::Result::Ok(())
+            }
+        }
+    });
+    quote! {
+        #doc
+        #derives
+        #[non_exhaustive]
+        pub enum #name {
+            #(#variants)*
+        }
+
+        impl #name {
+            #(#ctors)*
+
+            /// The wire name of the member that is set.
+            pub const fn wire_name(&self) -> &'static str {
+                match self {
+                    #(#arms_wire)*
+                }
+            }
+
+            #validate
         }
     }
 }

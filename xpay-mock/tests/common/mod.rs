@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use xpay::api::{CurrencyPayRequest, PayItem, PresentCurrencyRequest};
+use xpay::signing::{pay_sig, user_signature};
+use xpay::{AppKey, Client, JsonString, RetryPolicy, SessionKey};
 use xpay_mock::{MockConfig, MockServer};
-use xpay_runtime::api::{CurrencyPayRequest, PayItem, PresentCurrencyRequest};
-use xpay_runtime::signing::{pay_sig, user_signature};
-use xpay_runtime::{AppKey, Client, JsonString, RetryPolicy, SessionKey};
 
 /// Starts a mock with default settings.
 pub async fn start() -> MockServer {
@@ -27,11 +27,12 @@ pub fn client(server: &MockServer) -> Client {
         .app_key(&c.app_key)
         .sandbox_app_key(&c.sandbox_app_key)
         .base_url(server.base_url())
-        .retry(RetryPolicy {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(5),
-        })
+        .retry(
+            RetryPolicy::default()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(5)),
+        )
         .build()
         .expect("client")
 }
@@ -43,28 +44,18 @@ pub fn login(server: &MockServer, code: &str) -> (String, SessionKey) {
 }
 
 pub fn present(openid: &str, order_id: &str, amount: i64) -> PresentCurrencyRequest {
-    PresentCurrencyRequest {
-        openid: openid.into(),
-        env: None,
-        order_id: order_id.into(),
-        amount,
-    }
+    PresentCurrencyRequest::new(openid, order_id, amount)
 }
 
 pub fn pay(openid: &str, order_id: &str, amount: i64) -> CurrencyPayRequest {
-    CurrencyPayRequest {
-        openid: openid.into(),
-        env: None,
-        user_ip: "127.0.0.1".into(),
+    CurrencyPayRequest::new(
+        openid,
+        "127.0.0.1",
         amount,
-        order_id: order_id.into(),
-        payitem: JsonString::new(vec![PayItem {
-            productid: "sword".into(),
-            unit_price: amount,
-            quantity: 1,
-        }]),
-        remark: "test".into(),
-    }
+        order_id,
+        JsonString::new(vec![PayItem::new("sword", amount, 1)]),
+        "test",
+    )
 }
 
 /// An HTTP client without proxies.
@@ -173,7 +164,7 @@ pub fn errcode(v: &Value) -> i64 {
 }
 
 /// The errcode of a client error.
-pub fn code(e: &xpay_runtime::Error) -> i64 {
+pub fn code(e: &xpay::Error) -> i64 {
     e.errcode()
         .unwrap_or_else(|| panic!("not a WeChat error: {e}"))
 }

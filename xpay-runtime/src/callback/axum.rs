@@ -2,26 +2,25 @@
 //! and receives pushes (POST): verified, decrypted, typed, handed to your async handler, and
 //! answered in the push's format.
 //!
+//! With the `xpay` crate, `E` is `xpay::api::Event` and `spec` is `&xpay::api::SPEC` (the
+//! README shows that version); here for any spec:
+//!
 //! ```no_run
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use xpay_runtime::api::Event;
+//! # async fn demo<E>(spec: &'static xpay_runtime::meta::SpecMeta) -> Result<(), Box<dyn std::error::Error>>
+//! # where E: xpay_runtime::EventSet + Send + 'static, E::Envelope: Send {
 //! use xpay_runtime::callback::{CallbackConfig, Decoder, EncodingAesKey, Push, Reply};
 //! use xpay_runtime::CallbackToken;
 //!
-//! let decoder = Decoder::builtin(
+//! let decoder = Decoder::new(
 //!     CallbackConfig::new(CallbackToken::new("token")?)
 //!         .with_aes_key(EncodingAesKey::new("jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C")?)
 //!         .with_app_id("wx1234567890abcdef"),
+//!     spec,
 //! );
-//! let push_routes = xpay_runtime::callback::axum::router(decoder, |push: Push| async move {
-//!     match &push.event {
-//!         Event::CoinPay(e) => {
-//!             // Credit e.coin_info idempotently: WeChat retries, key = push.event.dedup_key().
-//!             let _ = e;
-//!             Ok::<_, std::io::Error>(Reply::Success)
-//!         }
-//!         _ => Ok(Reply::Success),
-//!     }
+//! let push_routes = xpay_runtime::callback::axum::router(decoder, |push: Push<E>| async move {
+//!     // Handle push.event idempotently: WeChat retries a push it got no success for.
+//!     let _ = push.event;
+//!     Ok::<_, std::io::Error>(Reply::Success)
 //! });
 //! let app = axum::Router::new().nest("/wechat/push", push_routes);
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;

@@ -65,7 +65,11 @@ fn coerce_children(
     }
     let mut map = Map::new();
     for (name, elements) in groups {
-        let path = crate::check::join(path, name);
+        let path = if path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        };
         let ty = find(tables, name);
         let value = match (ty, elements.as_slice()) {
             (Some(TypeMeta::List(item)), _) => list(&elements, item, &path)?,
@@ -203,19 +207,11 @@ fn integer(text: &str) -> Option<Value> {
 mod tests {
     use super::*;
     use crate::callback::xml::parse;
-    use crate::meta::{EventMeta, Rules};
+    use crate::meta::EventMeta;
     use serde_json::json;
 
     const fn field(name: &'static str, ty: &'static TypeMeta) -> FieldMeta {
-        FieldMeta {
-            name,
-            ty,
-            required: false,
-            fill: None,
-            default: None,
-            rules: Rules::NONE,
-            doc: "",
-        }
+        FieldMeta::new(name, ty)
     }
 
     static ITEM: TypeMeta = TypeMeta::Object(
@@ -247,6 +243,7 @@ mod tests {
         ],
         events: &[&EVENT],
         errors: &[],
+        payments: &[],
     };
 
     fn coerce(doc: &str) -> Result<Value, CallbackError> {

@@ -1,12 +1,12 @@
 //! Typed pushes: a [`DecodedPush`] deserialized into the spec's `Event` enum and `Envelope`.
 
-use super::{CallbackConfig, CallbackError, DecodedPush, Decoder, PushQuery};
+use super::{CallbackError, DecodedPush, Decoder, PushQuery};
 use crate::action::EventSet;
 
 /// A verified, decrypted push, typed by the spec: the common envelope, the event, and the
 /// decoded message it came from.
 #[derive(Debug, Clone)]
-pub struct Push<E: EventSet = crate::api::Event> {
+pub struct Push<E: EventSet> {
     /// The fields every push carries (`ToUserName`, `FromUserName`, `CreateTime`, …).
     pub envelope: E::Envelope,
     /// The event, typed; events the spec does not list arrive as its raw variant.
@@ -17,13 +17,8 @@ pub struct Push<E: EventSet = crate::api::Event> {
 }
 
 impl Decoder {
-    /// A decoder for the built-in spec's events.
-    pub fn builtin(config: CallbackConfig) -> Decoder {
-        Decoder::new(config, &crate::api::SPEC)
-    }
-
     /// Verifies, decrypts and parses a push, then types it with the spec's events
-    /// (`crate::api::Event` for the built-in spec).
+    /// (`xpay::api::Event` for the built-in spec).
     ///
     /// A known event whose fields do not fit the spec is an error
     /// ([`CallbackError::EventShape`]), so the push is answered with a failure and WeChat

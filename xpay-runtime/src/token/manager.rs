@@ -12,9 +12,9 @@ use super::source::TokenSource;
 use super::store::{MemoryStore, TokenStore};
 use crate::{AccessToken, Error, Result};
 
-/// The outcome of one refresh as every caller waiting on it sees it: the token, or the error's
-/// message (errors are not `Clone`; the message names no secret).
-type Outcome = Result<AccessToken, String>;
+/// The outcome of one refresh as every caller waiting on it sees it: the token, or the
+/// refresher's own error (errors are cheap to clone).
+type Outcome = Result<AccessToken, Error>;
 
 /// The refresh in flight in this process, if any: a receiver for its outcome.
 type Flight = Option<watch::Receiver<Option<Outcome>>>;
@@ -86,11 +86,15 @@ impl TokenManager {
         &self.inner.key
     }
 
+    /// Whether a token WeChat rejects can be replaced by another (false for a fixed token).
+    pub fn can_refresh(&self) -> bool {
+        self.inner.source.can_refresh()
+    }
+
     /// A token with more than the refresh margin left, refreshing it first when needed.
     ///
-    /// Errors when the refresh fails (every caller waiting on that refresh gets the error) or
-    /// the store cannot be read. Callers that wait on another caller's refresh get its error as
-    /// [`Error::Token`] with the same message.
+    /// Errors when the refresh fails (every caller waiting on that refresh gets the
+    /// refresher's own error, errcode included) or the store cannot be read.
     pub async fn get(&self) -> Result<AccessToken> {
         let inner = &self.inner;
         loop {
@@ -111,8 +115,7 @@ impl TokenManager {
                         .ok()
                         .and_then(|outcome| outcome.clone());
                     match outcome {
-                        Some(Ok(token)) => return Ok(token),
-                        Some(Err(message)) => return Err(Error::Token(message)),
+                        Some(result) => return result,
                         // The refresher was cancelled before it finished: start over.
                         None => continue,
                     }
@@ -170,14 +173,20 @@ impl TokenManagerBuilder {
         self
     }
 
-    /// The manager. Errors with [`Error::Config`] when the lock TTL or the poll interval is
-    /// zero.
+    /// The manager. Errors with [`Error::InvalidSetting`] when the lock TTL or the poll
+    /// interval is zero.
     pub fn build(self) -> Result<TokenManager> {
         if self.lock_ttl.is_zero() {
-            return Err(Error::Config("token lock TTL is zero".into()));
+            return Err(Error::invalid_setting(
+                crate::Setting::TokenTimings,
+                "the lock TTL is zero",
+            ));
         }
         if self.poll_interval.is_zero() {
-            return Err(Error::Config("token poll interval is zero".into()));
+            return Err(Error::invalid_setting(
+                crate::Setting::TokenTimings,
+                "the poll interval is zero",
+            ));
         }
         Ok(self.assemble())
     }
@@ -227,12 +236,7 @@ struct FlightGuard<'a> {
 impl FlightGuard<'_> {
     /// Gives every waiter the outcome of the refresh.
     fn finish(self, result: &Result<AccessToken>) {
-        let outcome = match result {
-            Ok(token) => Ok(token.clone()),
-            Err(Error::Token(message)) => Err(message.clone()),
-            Err(error) => Err(error.to_string()),
-        };
-        self.outcome.send_replace(Some(outcome));
+        self.outcome.send_replace(Some(result.clone()));
     }
 }
 
@@ -285,11 +289,13 @@ impl Inner {
                 return result;
             }
             if give_up.is_some_and(|give_up| Instant::now() >= give_up) {
-                return Err(Error::Token(format!(
-                    "another instance has held the refresh lock of `{}` for {:?} without storing a token",
-                    self.key,
-                    self.lock_ttl.saturating_mul(2)
-                )));
+                return Err(Error::Token {
+                    reason: format!(
+                        "another instance has held the refresh lock of `{}` for {:?} without storing a token",
+                        self.key,
+                        self.lock_ttl.saturating_mul(2)
+                    ),
+                });
             }
             debug!("another instance is refreshing the access token; waiting for it");
             tokio::time::sleep(self.poll_interval).await;
@@ -372,10 +378,12 @@ mod tests {
             Box::pin(async move {
                 tokio::time::sleep(self.delay).await;
                 if self.fail.contains(&n) {
-                    return Err(Error::Token(
-                        "stable_token: WeChat errcode 40125 (invalid AppSecret): invalid appsecret"
-                            .into(),
-                    ));
+                    return Err(Error::WeChat {
+                        action: "stable_token".into(),
+                        errcode: 40125,
+                        errmsg: "invalid appsecret".into(),
+                        meaning: None,
+                    });
                 }
                 Ok(FetchedToken {
                     token: token(&format!("T{n}")),
@@ -553,8 +561,11 @@ mod tests {
         assert_eq!(results.len(), 50);
         for result in results {
             let error = result.expect_err("every waiter gets the error");
-            assert!(matches!(error, Error::Token(_)), "{error:?}");
-            assert!(error.to_string().contains("40125"), "{error}");
+            assert!(
+                matches!(&error, Error::WeChat { action, errcode: 40125, .. } if action == "stable_token"),
+                "{error:?}"
+            );
+            assert_eq!(error.errcode(), Some(40125));
         }
 
         assert!(manager.get().await.expect("retried") == token("T3"));
@@ -658,8 +669,7 @@ mod tests {
 
         let started = Instant::now();
         let error = manager.get().await.expect_err("lock never free");
-        assert!(matches!(error, Error::Token(_)), "{error:?}");
-        assert!(error.to_string().contains("refresh lock"), "{error}");
+        assert!(matches!(error, Error::Token { .. }), "{error:?}");
         assert_eq!(started.elapsed(), lock_ttl * 2);
         assert_eq!(source.calls(), 0);
     }
@@ -732,10 +742,22 @@ mod tests {
         let zero_ttl = TokenManager::builder(source())
             .lock_ttl(Duration::ZERO)
             .build();
-        assert!(matches!(zero_ttl, Err(Error::Config(_))));
+        assert!(matches!(
+            zero_ttl,
+            Err(Error::InvalidSetting {
+                setting: crate::Setting::TokenTimings,
+                ..
+            })
+        ));
         let zero_poll = TokenManager::builder(source())
             .poll_interval(Duration::ZERO)
             .build();
-        assert!(matches!(zero_poll, Err(Error::Config(_))));
+        assert!(matches!(
+            zero_poll,
+            Err(Error::InvalidSetting {
+                setting: crate::Setting::TokenTimings,
+                ..
+            })
+        ));
     }
 }

@@ -42,7 +42,7 @@ pub use self::redis::RedisStore;
 pub use manager::{TokenManager, TokenManagerBuilder};
 pub use source::{FetchedToken, FixedTokenSource, TokenSource, store_key};
 pub use store::{LockToken, MemoryStore, StoredToken, TokenStore};
-pub use wechat::{DEFAULT_BASE_URL, TokenMode, WeChatTokenSource};
+pub use wechat::{TokenMode, WeChatTokenSource};
 
 /// The boxed future the token traits return, which keeps them dyn-compatible.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -185,7 +185,8 @@ impl RedisStore {
     /// `PING` (so a wrong password shows at once).
     ///
     /// The connection reconnects by itself after Redis restarts or the network breaks.
-    /// Errors with [`Error::Config`] when the URL is invalid or Redis cannot be reached within
+    /// Errors with [`Error::InvalidSetting`] when the URL is invalid, or [`Error::Store`] when
+    /// Redis cannot be reached within
     /// [`CONNECT_TIMEOUT`](Self::CONNECT_TIMEOUT) (the message shows the URL without its
     /// password). To start while Redis may be down, see [`connect_lazy`](Self::connect_lazy).
     pub async fn connect(url: &str) -> Result<Self> {
@@ -203,15 +204,17 @@ impl RedisStore {
         let connection = match tokio::time::timeout(Self::CONNECT_TIMEOUT, connecting).await {
             Ok(Ok(connection)) => connection,
             Ok(Err(error)) => {
-                return Err(Error::Config(format!(
-                    "cannot connect to the Redis token store at {endpoint}: {error}"
-                )));
+                return Err(store_error(&endpoint, "cannot connect", error));
             }
             Err(_) => {
-                return Err(Error::Config(format!(
-                    "cannot connect to the Redis token store at {endpoint}: no answer within {:?}",
-                    Self::CONNECT_TIMEOUT
-                )));
+                return Err(Error::Store {
+                    store: format!("Redis token store at {endpoint}"),
+                    message: format!(
+                        "cannot connect: no answer within {:?}",
+                        Self::CONNECT_TIMEOUT
+                    ),
+                    source: None,
+                });
             }
         };
         Ok(Self::assemble(connection, endpoint))
@@ -220,12 +223,13 @@ impl RedisStore {
     /// A store for the Redis at `url` that connects on first use, so that an application can
     /// start while Redis is down (it uses the fallback until Redis answers).
     ///
-    /// Must be called within a Tokio runtime. Errors with [`Error::Config`] when the URL is
-    /// invalid or there is no Tokio runtime.
+    /// Must be called within a Tokio runtime. Errors with [`Error::InvalidSetting`] when the
+    /// URL is invalid or there is no Tokio runtime.
     pub fn connect_lazy(url: &str) -> Result<Self> {
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(Error::Config(
-                "RedisStore::connect_lazy must be called within a Tokio runtime".into(),
+            return Err(Error::invalid_setting(
+                crate::Setting::RedisUrl,
+                "RedisStore::connect_lazy must be called within a Tokio runtime",
             ));
         }
         let endpoint = redact_url(url);
@@ -234,11 +238,7 @@ impl RedisStore {
             client,
             manager_config(Self::DEFAULT_OP_TIMEOUT),
         )
-        .map_err(|error| {
-            Error::Config(format!(
-                "cannot set up the Redis token store at {endpoint}: {error}"
-            ))
-        })?;
+        .map_err(|error| store_error(&endpoint, "cannot set up", error))?;
         Ok(Self::assemble(connection, endpoint))
     }
 
@@ -569,8 +569,26 @@ fn manager_config(connect_timeout: Duration) -> ConnectionManagerConfig {
 }
 
 fn open(url: &str, endpoint: &str) -> Result<redis::Client> {
-    redis::Client::open(url)
-        .map_err(|error| Error::Config(format!("invalid Redis URL `{endpoint}`: {error}")))
+    // The parser's message may quote the URL, password and all: it is not kept.
+    redis::Client::open(url).map_err(|_| {
+        Error::invalid_setting(
+            crate::Setting::RedisUrl,
+            format!(
+                "{endpoint} is not a Redis URL (redis://[user][:password@]host[:port][/db], rediss://… or redis+unix:///path)"
+            ),
+        )
+    })
+}
+
+/// A store error whose message and source are the Redis error's, unless its text carries a
+/// part of the URL that may be secret.
+fn store_error(endpoint: &str, what: &str, error: redis::RedisError) -> Error {
+    let text = crate::secret::escape_controls(&error.to_string());
+    Error::Store {
+        store: format!("Redis token store at {endpoint}"),
+        message: format!("{what}: {text}"),
+        source: Some(std::sync::Arc::new(error)),
+    }
 }
 
 /// A token read from Redis, unless it is empty (not a token) or has expired.
@@ -596,10 +614,28 @@ fn px_millis(ttl: Duration) -> Option<u64> {
 /// The URL for display: its password, and any `pass` or `password` query parameter, replaced
 /// by `REDACTED`.
 fn redact_url(url: &str) -> String {
+    let shown = redact_parsed(url);
+    // Whatever the parser made of a malformed URL, text between a `:` and an `@` may be a
+    // password (`redis:/:hunter2@host`, `redis//:hunter2@host`): never show it.
+    let candidates: Vec<&str> = url
+        .match_indices('@')
+        .filter_map(|(at, _)| {
+            let before = &url[..at];
+            let start = before.rfind([':', '/']).map_or(0, |i| i + 1);
+            Some(&before[start..]).filter(|s| !s.is_empty() && *s != "REDACTED")
+        })
+        .collect();
+    crate::secret::scrub(&shown, candidates)
+}
+
+fn redact_parsed(url: &str) -> String {
     const REDACTED: &str = "REDACTED";
     let Ok(mut parsed) = reqwest::Url::parse(url) else {
         return "(an unparsable URL)".into();
     };
+    if parsed.host_str().is_none() && parsed.scheme() != "redis+unix" && parsed.scheme() != "unix" {
+        return format!("(a {}: URL without a host)", parsed.scheme().escape_debug());
+    }
     if parsed.password().is_some() {
         // Fails only for URLs without a host, which have no password.
         let _ = parsed.set_password(Some(REDACTED));
@@ -676,18 +712,41 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn invalid_urls_are_config_errors_without_the_password() {
-        for url in ["http://:hunter2-secret@host", "redis://:hunter2-secret@/"] {
+    async fn invalid_urls_are_setting_errors_without_the_password() {
+        for url in [
+            "http://:hunter2-secret@host",
+            "redis://:hunter2-secret@/",
+            "redis:/:hunter2-secret@127.0.0.1:6379",
+            "redis//:hunter2-secret@127.0.0.1",
+        ] {
             let error = RedisStore::connect(url).await.expect_err("invalid");
-            assert!(matches!(error, Error::Config(_)), "{error:?}");
-            assert!(!error.to_string().contains("hunter2"), "{error}");
+            assert!(
+                matches!(
+                    error,
+                    Error::InvalidSetting {
+                        setting: crate::Setting::RedisUrl,
+                        ..
+                    }
+                ),
+                "{error:?}"
+            );
+            assert!(!format!("{error} {error:?}").contains("hunter2"), "{error}");
         }
     }
 
     #[test]
     fn connect_lazy_needs_a_runtime() {
         let error = RedisStore::connect_lazy("redis://127.0.0.1:1").expect_err("no runtime");
-        assert!(matches!(error, Error::Config(_)), "{error:?}");
+        assert!(
+            matches!(
+                error,
+                Error::InvalidSetting {
+                    setting: crate::Setting::RedisUrl,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
     }
 
     #[tokio::test]

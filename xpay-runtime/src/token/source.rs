@@ -38,6 +38,13 @@ pub trait TokenSource: Send + Sync {
     /// It must tell apart every app and every way of obtaining a token that may share one store,
     /// so it includes the app id and the token mode; [`store_key`] builds one.
     fn store_key(&self) -> String;
+
+    /// Whether another fetch can give a different token. A token WeChat rejects is dropped and
+    /// fetched again only when this is true; [`FixedTokenSource`] says false, so its rejected
+    /// token is an error at once.
+    fn can_refresh(&self) -> bool {
+        true
+    }
 }
 
 impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
@@ -47,6 +54,10 @@ impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
 
     fn store_key(&self) -> String {
         (**self).store_key()
+    }
+
+    fn can_refresh(&self) -> bool {
+        (**self).can_refresh()
     }
 }
 
@@ -110,6 +121,10 @@ impl TokenSource for FixedTokenSource {
 
     fn store_key(&self) -> String {
         store_key(&self.app_id, "fixed")
+    }
+
+    fn can_refresh(&self) -> bool {
+        false
     }
 }
 

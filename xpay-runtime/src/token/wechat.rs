@@ -11,8 +11,7 @@ use super::BoxFuture;
 use super::source::{FetchedToken, TokenSource, store_key};
 use crate::{AppSecret, Error, Result};
 
-/// WeChat's API origin.
-pub const DEFAULT_BASE_URL: &str = "https://api.weixin.qq.com";
+use crate::client::DEFAULT_BASE_URL;
 
 /// Token answers are a few hundred bytes; anything this large is not one.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -65,9 +64,10 @@ impl FromStr for TokenMode {
         } else if s.eq_ignore_ascii_case("classic") {
             Ok(TokenMode::Classic)
         } else {
-            Err(Error::Config(format!(
-                "unknown token mode `{s}`: expected `stable` or `classic`"
-            )))
+            Err(Error::invalid_setting(
+                crate::Setting::TokenMode,
+                format!("`{}`: expected `stable` or `classic`", s.escape_debug()),
+            ))
         }
     }
 }
@@ -78,16 +78,11 @@ impl FromStr for TokenMode {
 /// tokens every other instance holds.
 #[derive(Clone)]
 pub struct WeChatTokenSource {
-    /// The HTTP client (its timeouts and proxy apply).
-    pub http: reqwest::Client,
-    /// The origin that serves `/cgi-bin/*`, [`DEFAULT_BASE_URL`] unless a mock stands in.
-    pub base_url: String,
-    /// The mini program's app id.
-    pub app_id: String,
-    /// The mini program's AppSecret.
-    pub secret: AppSecret,
-    /// Which endpoint to call.
-    pub mode: TokenMode,
+    http: reqwest::Client,
+    base_url: String,
+    app_id: String,
+    secret: AppSecret,
+    mode: TokenMode,
 }
 
 #[derive(Serialize)]
@@ -99,7 +94,9 @@ struct StableTokenRequest<'a> {
 }
 
 impl WeChatTokenSource {
-    /// A source for `app_id` on [`DEFAULT_BASE_URL`], in [`TokenMode::Stable`].
+    /// A source for `app_id` on WeChat's origin ([`DEFAULT_BASE_URL`](crate::DEFAULT_BASE_URL)),
+    /// in [`TokenMode::Stable`]. `http` is the HTTP client whose timeouts and proxy apply; it
+    /// should not follow redirects, which would re-send the AppSecret.
     pub fn new(http: reqwest::Client, app_id: impl Into<String>, secret: AppSecret) -> Self {
         Self {
             http,
@@ -125,7 +122,7 @@ impl WeChatTokenSource {
     fn endpoint(&self, path: &str) -> Result<reqwest::Url> {
         let url = format!("{}{path}", self.base_url.trim_end_matches('/'));
         reqwest::Url::parse(&url)
-            .map_err(|e| Error::Config(format!("invalid base URL `{}`: {e}", self.base_url)))
+            .map_err(|e| Error::invalid_setting(crate::Setting::BaseUrl, e.to_string()))
     }
 
     fn request(&self) -> Result<reqwest::RequestBuilder> {
@@ -138,8 +135,8 @@ impl WeChatTokenSource {
                     // Never true: see the type's documentation.
                     force_refresh: false,
                 })
-                .map_err(|e| {
-                    Error::Token(format!("stable_token: cannot encode the request: {e}"))
+                .map_err(|e| Error::Token {
+                    reason: format!("stable_token: cannot encode the request: {e}"),
                 })?;
                 Ok(self
                     .http
@@ -160,11 +157,11 @@ impl WeChatTokenSource {
 
     async fn fetch_token(&self) -> Result<FetchedToken> {
         let action = self.mode.action();
-        let transport = |e: reqwest::Error| Error::Transport {
-            action: action.into(),
-            source: e.without_url(),
-        };
-        let response = self.request()?.send().await.map_err(transport)?;
+        let response = self
+            .request()?
+            .send()
+            .await
+            .map_err(|e| Error::transport(action, e))?;
         let status = response.status();
         if status != reqwest::StatusCode::OK {
             return Err(Error::Http {
@@ -180,12 +177,10 @@ impl WeChatTokenSource {
 }
 
 /// Reads `{"access_token","expires_in"}` or `{"errcode","errmsg"}`. Error messages quote no
-/// value from the body except WeChat's errmsg, with `secret` blanked out should it appear.
+/// value from the body except WeChat's errmsg, with `secret` blanked out should it appear and
+/// control characters escaped.
 fn parse_answer(action: &str, body: &[u8], secret: &str) -> Result<FetchedToken> {
-    let decode = |message: &str| Error::Decode {
-        action: action.into(),
-        message: message.into(),
-    };
+    let decode = |message: &str| Error::decode(action, message, None);
     let Ok(Value::Object(answer)) = serde_json::from_slice::<Value>(body) else {
         return Err(decode("the response is not a JSON object"));
     };
@@ -197,32 +192,30 @@ fn parse_answer(action: &str, body: &[u8], secret: &str) -> Result<FetchedToken>
     };
     if errcode != 0 {
         let errmsg = answer.get("errmsg").and_then(Value::as_str).unwrap_or("");
-        let errmsg = if secret.is_empty() {
-            errmsg.to_owned()
-        } else {
-            errmsg.replace(secret, "[REDACTED]")
-        };
-        let hint = crate::api::SPEC
-            .error(errcode)
-            .map(|e| format!(" ({})", e.message))
-            .unwrap_or_default();
-        return Err(Error::Token(format!(
-            "{action}: WeChat errcode {errcode}{hint}: {errmsg}"
-        )));
+        let token = answer.get("access_token").and_then(Value::as_str);
+        return Err(Error::WeChat {
+            action: action.into(),
+            errcode,
+            errmsg: crate::secret::scrub(errmsg, [secret].into_iter().chain(token)),
+            // Filled from the spec in use by the call that needed the token.
+            meaning: None,
+        });
     }
     let token = answer
         .get("access_token")
         .and_then(Value::as_str)
         .ok_or_else(|| decode("`access_token` is missing or not a string"))?;
-    let token = crate::AccessToken::new(token)
-        .map_err(|_| Error::Token(format!("{action}: WeChat returned an empty access_token")))?;
+    let token = crate::AccessToken::new(token).map_err(|_| decode("`access_token` is empty"))?;
     let expires_in = answer
         .get("expires_in")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| decode("`expires_in` is missing or not a non-negative integer"))?;
+        .and_then(Value::as_i64)
+        .ok_or_else(|| decode("`expires_in` is missing or not an integer"))?;
+    if expires_in <= 0 {
+        return Err(decode("`expires_in` is not a positive number of seconds"));
+    }
     Ok(FetchedToken {
         token,
-        expires_in: Duration::from_secs(expires_in),
+        expires_in: Duration::from_secs(expires_in.unsigned_abs()),
     })
 }
 
@@ -370,14 +363,19 @@ mod tests {
         .await;
         for mode in [TokenMode::Stable, TokenMode::Classic] {
             let err = source(&base, mode).fetch().await.expect_err("errcode");
-            assert!(matches!(err, Error::Token(_)), "{err:?}");
-            let text = err.to_string();
-            assert!(text.contains("40125"), "{text}");
-            assert!(text.contains("invalid AppSecret"), "{text}");
-            assert!(text.contains(mode.action()), "{text}");
-            assert!(text.contains("rid: 1234"), "{text}");
-            assert!(!text.contains(SECRET), "{text}");
-            assert!(!format!("{err:?}").contains(SECRET));
+            let Error::WeChat {
+                action,
+                errcode,
+                errmsg,
+                ..
+            } = &err
+            else {
+                panic!("expected a WeChat error, got {err:?}");
+            };
+            assert_eq!((action.as_str(), *errcode), (mode.action(), 40125));
+            assert_eq!(errmsg, "invalid appsecret [REDACTED] rid: 1234");
+            assert_eq!(err.errcode(), Some(40125));
+            assert!(!format!("{err} {err:?}").contains(SECRET));
         }
     }
 
@@ -405,21 +403,21 @@ mod tests {
 
     #[test]
     fn malformed_answers_are_decode_errors_without_values() {
-        let cases: [&[u8]; 5] = [
+        let cases: [&[u8]; 8] = [
             b"not json",
             b"[1]",
             br#"{"expires_in": 7200}"#,
             br#"{"access_token": "TOKEN-VALUE"}"#,
             br#"{"access_token": "TOKEN-VALUE", "expires_in": "7200"}"#,
+            br#"{"access_token": "TOKEN-VALUE", "expires_in": 0}"#,
+            br#"{"access_token": "TOKEN-VALUE", "expires_in": -60}"#,
+            br#"{"access_token": "", "expires_in": 1}"#,
         ];
         for body in cases {
             let err = parse_answer("stable_token", body, SECRET).expect_err("malformed");
             assert!(matches!(err, Error::Decode { .. }), "{err:?}");
             assert!(!err.to_string().contains("TOKEN-VALUE"), "{err}");
         }
-        let err = parse_answer("token", br#"{"access_token": "", "expires_in": 1}"#, SECRET)
-            .expect_err("empty");
-        assert!(matches!(err, Error::Token(_)), "{err:?}");
         let ok = parse_answer(
             "token",
             br#"{"errcode": 0, "errmsg": "ok", "access_token": "T", "expires_in": 7200}"#,

@@ -1,18 +1,16 @@
-//! WeChat added an action: a crate-local spec expanded outside xpay-runtime, used through the
-//! runtime's public API, with nothing but `xpay-runtime` as a dependency.
+//! WeChat added an action: a crate-local spec expanded with `xpay::generate!`, sent through
+//! the same client methods as the built-in actions, with nothing but `xpay` as a dependency.
 #![deny(warnings)]
 
 mod gift {
-    xpay_runtime::generate!(spec = "../../extra/extra.yaml", trait_name = "GiftCardActions");
+    xpay::generate!(spec = "tests/extra/extra.yaml");
 }
 
-use gift::{GiftCardActions, GiftCardState, QueryGiftCardRequest};
+use gift::{GiftCardState, QueryGiftCardRequest};
 
 #[allow(dead_code)]
-async fn use_it(client: &xpay_runtime::Client) -> Result<i64, xpay_runtime::Error> {
-    let resp = client
-        .query_gift_card(QueryGiftCardRequest { card_id: "card_1".into(), env: None })
-        .await?;
+async fn use_it(client: &xpay::Client) -> Result<i64, xpay::Error> {
+    let resp = client.send(QueryGiftCardRequest::new("card_1")).await?;
     Ok(resp.balance.unwrap_or_default())
 }
 
@@ -20,5 +18,8 @@ fn main() {
     let meta = gift::SPEC.action("query_gift_card").expect("in the table");
     assert_eq!(meta.path, "/xpay/query_gift_card");
     assert_eq!(GiftCardState::from_wire("USED"), GiftCardState::Used);
-    assert_eq!(GiftCardState::from_wire("NEW"), GiftCardState::Unknown("NEW".into()));
+    let new = GiftCardState::from_wire("NEW");
+    assert!(!new.is_known());
+    assert_eq!(new.as_str(), "NEW");
+    assert_eq!(GiftCardState::Used.to_string(), "used up");
 }

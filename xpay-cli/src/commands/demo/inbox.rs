@@ -10,8 +10,8 @@ use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use xpay_runtime::api::Event;
-use xpay_runtime::callback::{CallbackConfig, Decoder, Format, Push, Reply};
+use xpay::api::Event;
+use xpay::callback::{CallbackConfig, Decoder, Format, Push, Reply};
 
 /// Where the router is mounted, as in MP → 开发管理 → 消息推送 → URL.
 pub const PUSH_PATH: &str = "/wechat/push";
@@ -47,10 +47,10 @@ pub struct Inbox {
 impl Inbox {
     /// Binds 127.0.0.1 on a free port and serves the push router at [`PUSH_PATH`].
     pub async fn start(config: CallbackConfig) -> Result<Inbox, Failure> {
-        let decoder = Decoder::builtin(config);
+        let decoder = Decoder::new(config, &xpay::api::SPEC);
         let replier = decoder.clone();
         let (tx, received) = mpsc::unbounded_channel();
-        let routes = xpay_runtime::callback::axum::router(decoder, move |push: Push| {
+        let routes = xpay::callback::axum::router(decoder, move |push: Push| {
             let tx = tx.clone();
             let replier = replier.clone();
             async move {

@@ -19,15 +19,15 @@ use serde_json::Value;
 use std::fmt::{Debug, Display};
 use std::io::{self, Write};
 use std::time::Duration;
-use xpay_mock::{Credentials, MockConfig, MockServer, Payment, PushTarget};
-use xpay_runtime::api::{
-    CancelCurrencyPayRequest, CurrencyPayRequest, Event, Order, OrderStatus, PayItem, PaymentMode,
-    PaymentOrder, QueryOrderRequest, QueryUserBalanceRequest, QueryUserBalanceResponse,
+use xpay::api::{
+    CancelCurrencyPayRequest, CoinPaymentOrder, CurrencyPayRequest, Event, Order, OrderRef,
+    OrderStatus, PayItem, QueryOrderRequest, QueryUserBalanceRequest, QueryUserBalanceResponse,
     RefundOrderRequest, RefundReason, ReqFrom, SPEC,
 };
-use xpay_runtime::callback::{CallbackConfig, EncodingAesKey};
-use xpay_runtime::signing::hmac_sha256_hex;
-use xpay_runtime::{CallbackToken, Client, Env, JsonString, PaymentSpec, SessionKey};
+use xpay::callback::{CallbackConfig, EncodingAesKey};
+use xpay::signing::hmac_sha256_hex;
+use xpay::{CallbackToken, Client, Env, JsonString, PaymentSpec, SessionKey};
+use xpay_mock::{Credentials, MockConfig, MockServer, Payment, PushTarget};
 
 /// How many steps the tour has.
 pub const STEPS: usize = 8;
@@ -270,25 +270,15 @@ async fn log_in(t: &mut Tour, w: &World) -> Result<User, Failure> {
 /// 2: `sign_payment` for `wx.requestVirtualPayment`.
 fn sign(t: &mut Tour, w: &World, user: &User) -> Result<(), Failure> {
     t.step()?;
-    let order = PaymentOrder {
-        mode: PaymentMode::Coin,
-        buy_quantity: COIN_QUANTITY,
-        product_id: None,
-        goods_price: None,
-        activity_selling_price: None,
-        out_trade_no: COIN_ORDER.into(),
-        attach: ATTACH.into(),
-    };
+    let order = CoinPaymentOrder::new(COIN_QUANTITY, COIN_ORDER).with_attach(ATTACH);
     t.detail(format_args!(
         "order      buy {COIN_QUANTITY} tokens (代币充值), outTradeNo {COIN_ORDER}, attach \"{ATTACH}\""
     ))?;
-    let params = xpay_runtime::sign_payment(
-        &order,
-        &w.client.fill_context(),
-        w.client.app_key(Env::Production)?,
-        Some(&user.session_key),
-    )?;
-    t.detail(format_args!("mode       {}", params.mode))?;
+    let params = w.client.payment_params(&order, Some(&user.session_key))?;
+    t.detail(format_args!(
+        "mode       {}",
+        params.mode.unwrap_or_default()
+    ))?;
     t.detail(format_args!("signData   {}", params.sign_data))?;
     t.detail(format_args!("paySig     {}", params.pay_sig))?;
     t.detail(format_args!(
@@ -296,7 +286,7 @@ fn sign(t: &mut Tour, w: &World, user: &User) -> Result<(), Failure> {
         params.signature.as_deref().unwrap_or("(none)")
     ))?;
 
-    expect_eq("mode", params.mode, "short_series_coin")?;
+    expect_eq("mode", params.mode, Some("short_series_coin"))?;
     let data: Value = serde_json::from_str(&params.sign_data)
         .map_err(|e| Failure::msg(format_args!("signData is not JSON: {e}")))?;
     expect_eq(
@@ -315,7 +305,7 @@ fn sign(t: &mut Tour, w: &World, user: &User) -> Result<(), Failure> {
         &data["outTradeNo"],
         &Value::from(COIN_ORDER),
     )?;
-    let uri = <PaymentOrder as PaymentSpec>::URI;
+    let uri = <CoinPaymentOrder as PaymentSpec>::META.uri;
     let pay_sig = hmac_sha256_hex(
         w.credentials.app_key.as_bytes(),
         &[uri.as_bytes(), b"&", params.sign_data.as_bytes()],
@@ -423,12 +413,8 @@ async fn coin_pay(t: &mut Tour, w: &mut World, user: &User) -> Result<(), Failur
 /// `query_user_balance` for the user.
 async fn balance(w: &World, user: &User) -> Result<QueryUserBalanceResponse, Failure> {
     Ok(w.client
-        .query_user_balance(
-            QueryUserBalanceRequest {
-                openid: user.openid.clone(),
-                env: None,
-                user_ip: USER_IP.into(),
-            },
+        .send_user(
+            QueryUserBalanceRequest::new(user.openid.clone(), USER_IP),
             &user.session_key,
         )
         .await?)
@@ -448,18 +434,11 @@ fn status(s: Option<&OrderStatus>) -> String {
     let Some(s) = s else {
         return "(none)".into();
     };
-    let word = match s {
-        OrderStatus::Paid => "paid",
-        OrderStatus::Delivering => "delivering",
-        OrderStatus::Delivered => "delivered",
-        OrderStatus::Refunded => "refunded",
-        OrderStatus::RefundFailed => "refund failed",
-        _ => "",
-    };
-    if word.is_empty() {
-        s.wire().to_string()
+    // The words are the spec's own (its value docs), through `Display`.
+    if s.is_known() {
+        format!("{} ({s})", s.wire())
     } else {
-        format!("{} ({word})", s.wire())
+        s.wire().to_string()
     }
 }
 
@@ -497,7 +476,7 @@ async fn pay_with_tokens(t: &mut Tour, w: &World, user: &User) -> Result<(), Fai
     ))?;
     let resp = w
         .client
-        .currency_pay(spend_request(user, SPEND_ORDER, SPEND), &user.session_key)
+        .send_user(spend_request(user, SPEND_ORDER, SPEND), &user.session_key)
         .await?;
     let left = COIN_QUANTITY - SPEND;
     t.detail(format_args!(
@@ -516,19 +495,14 @@ async fn pay_with_tokens(t: &mut Tour, w: &World, user: &User) -> Result<(), Fai
 
 /// A `currency_pay` of `amount` tokens for one item.
 fn spend_request(user: &User, order_id: &str, amount: i64) -> CurrencyPayRequest {
-    CurrencyPayRequest {
-        openid: user.openid.clone(),
-        env: None,
-        user_ip: USER_IP.into(),
+    CurrencyPayRequest::new(
+        user.openid.clone(),
+        USER_IP,
         amount,
-        order_id: order_id.into(),
-        payitem: JsonString(vec![PayItem {
-            productid: PRODUCT.into(),
-            unit_price: amount,
-            quantity: 1,
-        }]),
-        remark: format!("demo: 1 × {PRODUCT}"),
-    }
+        order_id,
+        JsonString(vec![PayItem::new(PRODUCT, amount, 1)]),
+        format!("demo: 1 × {PRODUCT}"),
+    )
 }
 
 /// 6: `cancel_currency_pay` gives the tokens back.
@@ -539,15 +513,14 @@ async fn cancel(t: &mut Tour, w: &World, user: &User) -> Result<(), Failure> {
     ))?;
     let resp = w
         .client
-        .cancel_currency_pay(
-            CancelCurrencyPayRequest {
-                openid: user.openid.clone(),
-                env: None,
-                user_ip: USER_IP.into(),
-                pay_order_id: SPEND_ORDER.into(),
-                order_id: CANCEL_ORDER.into(),
-                amount: SPEND,
-            },
+        .send_user(
+            CancelCurrencyPayRequest::new(
+                user.openid.clone(),
+                USER_IP,
+                SPEND_ORDER,
+                CANCEL_ORDER,
+                SPEND,
+            ),
             &user.session_key,
         )
         .await?;
@@ -572,12 +545,10 @@ async fn cancel(t: &mut Tour, w: &World, user: &User) -> Result<(), Failure> {
 /// `query_order` of the goods order.
 async fn goods_order(w: &World, user: &User) -> Result<Order, Failure> {
     w.client
-        .query_order(QueryOrderRequest {
-            openid: user.openid.clone(),
-            env: None,
-            order_id: Some(GOODS_ORDER.into()),
-            wx_order_id: None,
-        })
+        .send(QueryOrderRequest::new(
+            user.openid.clone(),
+            OrderRef::order_id(GOODS_ORDER),
+        ))
         .await?
         .order
         .ok_or_else(|| {
@@ -643,18 +614,15 @@ async fn refund(t: &mut Tour, w: &mut World, user: &User) -> Result<(), Failure>
 
     let resp = w
         .client
-        .refund_order(RefundOrderRequest {
-            openid: user.openid.clone(),
-            order_id: Some(GOODS_ORDER.into()),
-            wx_order_id: None,
-            refund_order_id: REFUND_ORDER.into(),
+        .send(RefundOrderRequest::new(
+            user.openid.clone(),
+            OrderRef::order_id(GOODS_ORDER),
+            REFUND_ORDER,
             left_fee,
-            refund_fee: left_fee,
-            biz_meta: None,
-            refund_reason: RefundReason::UserChoice,
-            req_from: ReqFrom::User,
-            env: None,
-        })
+            left_fee,
+            RefundReason::UserChoice,
+            ReqFrom::User,
+        ))
         .await?;
     t.detail(format_args!(
         "refund_order refund_order_id {REFUND_ORDER}: refund_fee {left_fee} of left_fee {left_fee} → accepted as {} (the refund push follows)",
@@ -746,7 +714,7 @@ async fn overdraft(t: &mut Tour, w: &World, user: &User) -> Result<(), Failure> 
     ))?;
     let err = match w
         .client
-        .currency_pay(
+        .send_user(
             spend_request(user, OVERDRAFT_ORDER, amount),
             &user.session_key,
         )
@@ -877,7 +845,7 @@ mod tests {
         assert_eq!(yuan(5), "0.05");
         assert_eq!(hint("AbCdEfGh"), "AbCd… (8 characters)");
         assert_eq!(status(Some(&OrderStatus::Refunded)), "5 (refunded)");
-        assert_eq!(status(Some(&OrderStatus::Unknown(42))), "42");
+        assert_eq!(status(Some(&OrderStatus::from_wire(42))), "42");
         assert_eq!(status(None), "(none)");
         assert!(expect_eq("x", 1, 1).is_ok());
         assert!(expect_eq("x", 1, 2).is_err());

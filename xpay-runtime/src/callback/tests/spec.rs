@@ -1,18 +1,10 @@
 //! A small hand-written spec table: the push envelope and the coin-pay, goods-deliver and
 //! refund events (reference §7). The real one is generated from `spec/xpay.yaml`.
 
-use crate::meta::{EventMeta, FieldMeta, Rules, SpecMeta, TypeMeta};
+use crate::meta::{EventMeta, FieldMeta, SpecMeta, TypeMeta};
 
 const fn f(name: &'static str, ty: &'static TypeMeta) -> FieldMeta {
-    FieldMeta {
-        name,
-        ty,
-        required: false,
-        fill: None,
-        default: None,
-        rules: Rules::NONE,
-        doc: "",
-    }
+    FieldMeta::new(name, ty)
 }
 
 const S: &TypeMeta = &TypeMeta::String;
@@ -112,4 +104,5 @@ pub(super) static SPEC: SpecMeta = SpecMeta {
     ],
     events: &[&COIN_PAY, &GOODS_DELIVER, &REFUND],
     errors: &[],
+    payments: &[],
 };

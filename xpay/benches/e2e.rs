@@ -1,8 +1,8 @@
-//! A whole call: the generated client's `query_user_balance` against a local HTTP server,
+//! A whole call: a typed `query_user_balance` call against a local HTTP server,
 //! beside a hand-written reqwest + hmac + serde call to the same server with the same
 //! connection reuse. Latency of one call, and 64 calls at once.
 //!
-//! `cargo bench -p xpay-runtime --bench e2e`
+//! `cargo bench -p xpay --bench e2e`
 
 use axum::Router;
 use axum::routing::post;
@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::time::Duration;
 use tokio::task::JoinSet;
-use xpay_runtime::api::QueryUserBalanceRequest;
-use xpay_runtime::{Client, SessionKey};
+use xpay::api::QueryUserBalanceRequest;
+use xpay::{Client, SessionKey};
 
 const ANSWER: &str = r#"{"errcode":0,"errmsg":"ok","balance":150,"present_balance":50,"sum_save":100,"sum_present":50,"sum_balance":150,"sum_cost":0,"first_save_flag":true}"#;
 
@@ -86,11 +86,7 @@ async fn handwritten(http: &reqwest::Client, base: &str) -> Balance {
 }
 
 fn request() -> QueryUserBalanceRequest {
-    QueryUserBalanceRequest {
-        openid: "o-user".into(),
-        user_ip: "127.0.0.1".into(),
-        env: None,
-    }
+    QueryUserBalanceRequest::new("o-user", "127.0.0.1")
 }
 
 fn e2e(c: &mut Criterion) {
@@ -116,11 +112,7 @@ fn e2e(c: &mut Criterion) {
     // Warm both connection pools and check both paths work.
     rt.block_on(async {
         assert_eq!(
-            client
-                .query_user_balance(request(), &sk)
-                .await
-                .unwrap()
-                .balance,
+            client.send_user(request(), &sk).await.unwrap().balance,
             Some(150)
         );
         assert_eq!(handwritten(&http, &base).await.balance, Some(150));
@@ -129,7 +121,7 @@ fn e2e(c: &mut Criterion) {
     let mut g = c.benchmark_group("e2e_query_user_balance");
     g.bench_function("xpay generated client, 1 call", |b| {
         b.to_async(&rt)
-            .iter(|| async { client.query_user_balance(request(), &sk).await.unwrap() })
+            .iter(|| async { client.send_user(request(), &sk).await.unwrap() })
     });
     g.bench_function("baseline hand-written reqwest+hmac+serde, 1 call", |b| {
         b.to_async(&rt)
@@ -140,7 +132,7 @@ fn e2e(c: &mut Criterion) {
             let mut set = JoinSet::new();
             for _ in 0..64 {
                 let (client, sk) = (client.clone(), sk.clone());
-                set.spawn(async move { client.query_user_balance(request(), &sk).await.unwrap() });
+                set.spawn(async move { client.send_user(request(), &sk).await.unwrap() });
             }
             while let Some(r) = set.join_next().await {
                 r.unwrap();

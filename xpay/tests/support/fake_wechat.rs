@@ -14,9 +14,9 @@ use axum::response::Json;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
-use xpay_runtime::api::QueryOrderRequest;
-use xpay_runtime::token::{RedisStore, TokenMode};
-use xpay_runtime::{Client, RetryPolicy};
+use xpay::api::{OrderRef, QueryOrderRequest};
+use xpay::token::{RedisStore, TokenMode};
+use xpay::{Client, RetryPolicy};
 
 pub const APP_ID: &str = "wxredis0000000001";
 pub const APP_SECRET: &str = "the-app-secret-never-stored";
@@ -176,21 +176,17 @@ impl Drop for FakeWeChat {
 
 /// The store key the clients use.
 pub fn store_key(mode: TokenMode) -> String {
-    xpay_runtime::token::store_key(APP_ID, mode.as_str())
+    xpay::token::store_key(APP_ID, mode.as_str())
 }
 
 /// One `query_order` call.
-pub async fn query(client: &Client) -> xpay_runtime::Result<()> {
-    let request = QueryOrderRequest {
-        openid: "o-user-1".into(),
-        order_id: Some("order-1".into()),
-        ..Default::default()
-    };
-    client.query_order(request).await.map(|_| ())
+pub async fn query(client: &Client) -> xpay::Result<()> {
+    let request = QueryOrderRequest::new("o-user-1", OrderRef::order_id("order-1"));
+    client.send(request).await.map(|_| ())
 }
 
 /// `calls` concurrent `query_order` calls spread over `clients`; their results.
-pub async fn query_concurrently(clients: &[Client], calls: usize) -> Vec<xpay_runtime::Result<()>> {
+pub async fn query_concurrently(clients: &[Client], calls: usize) -> Vec<xpay::Result<()>> {
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..calls {
         let client = clients[i % clients.len()].clone();

@@ -1,7 +1,7 @@
 //! Verifying, decrypting and parsing a ~1 KiB coin-pay push, in JSON and XML, against a floor
 //! built from the raw primitives on the same input.
 //!
-//! `cargo bench -p xpay-runtime --bench callbacks`
+//! `cargo bench -p xpay --bench callbacks`
 
 use aes::Aes256;
 use base64::Engine as _;
@@ -12,9 +12,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use serde::Deserialize;
 use sha1::{Digest, Sha1};
 use std::hint::black_box;
-use xpay_runtime::CallbackToken;
-use xpay_runtime::api::Event;
-use xpay_runtime::callback::{
+use xpay::CallbackToken;
+use xpay::api::Event;
+use xpay::callback::{
     CallbackConfig, Decoder, EncodingAesKey, Format, Push, PushQuery, SealParams, encrypt_push,
     render_message,
 };
@@ -110,10 +110,11 @@ fn floor(token: &str, q: &PushQuery, body: &str, key: &[u8; 32], xml: bool) -> u
 fn decode(c: &mut Criterion) {
     let token = CallbackToken::new(TOKEN).unwrap();
     let key = EncodingAesKey::new(AES).unwrap();
-    let decoder = Decoder::builtin(
+    let decoder = Decoder::new(
         CallbackConfig::new(token.clone())
             .with_aes_key(key.clone())
             .with_app_id(APP),
+        &xpay::api::SPEC,
     );
     let raw_key: [u8; 32] = base64::engine::GeneralPurpose::new(
         &base64::alphabet::STANDARD,

@@ -4,8 +4,6 @@
 //! When no `redis-server` binary can be found the tests are skipped with a loud notice, unless
 //! `XPAY_REQUIRE_REDIS=1`, which makes that a failure. `XPAY_REDIS_SERVER` may name the binary.
 
-#![allow(dead_code)]
-
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

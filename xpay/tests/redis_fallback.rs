@@ -7,8 +7,6 @@
 
 #[path = "support/fake_wechat.rs"]
 mod fake_wechat;
-#[path = "support/redis_server.rs"]
-mod redis_server;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,11 +17,11 @@ use redis::AsyncCommands;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
-use xpay_runtime::token::{RedisStore, TokenMode};
-use xpay_runtime::{Client, errcode};
+use xpay::token::{RedisStore, TokenMode};
+use xpay::{Client, errcode};
 
 use fake_wechat::{FakeWeChat, query_concurrently, store_key};
-use redis_server::RedisServer;
+use xpay_test_support::RedisServer;
 
 const UNAVAILABLE: &str =
     "redis token store unavailable; falling back to this process's own tokens";
@@ -104,7 +102,7 @@ impl Subscriber for Recorder {
     fn exit(&self, _: &Id) {}
 }
 
-fn assert_all_ok(results: &[xpay_runtime::Result<()>], when: &str) {
+fn assert_all_ok(results: &[xpay::Result<()>], when: &str) {
     for result in results {
         if let Err(error) = result {
             panic!("{when}: a call failed: {error}");

@@ -8,17 +8,15 @@
 
 #[path = "support/fake_wechat.rs"]
 mod fake_wechat;
-#[path = "support/redis_server.rs"]
-mod redis_server;
 
 use std::time::{Duration, Instant};
 
 use redis::AsyncCommands;
-use xpay_runtime::Client;
-use xpay_runtime::token::{TokenManager, TokenMode, TokenStore};
+use xpay::Client;
+use xpay::token::{TokenManager, TokenMode, TokenStore};
 
 use fake_wechat::{FakeWeChat, query_concurrently, store_key, stores};
-use redis_server::RedisServer;
+use xpay_test_support::RedisServer;
 
 const INSTANCES: usize = 6;
 const CALLS: usize = 300;
@@ -27,7 +25,7 @@ async fn instances(
     server: &RedisServer,
     fake: &FakeWeChat,
     mode: TokenMode,
-) -> (Vec<xpay_runtime::token::RedisStore>, Vec<Client>) {
+) -> (Vec<xpay::token::RedisStore>, Vec<Client>) {
     let stores = stores(&server.url(), INSTANCES).await;
     let clients = stores
         .iter()
@@ -36,7 +34,7 @@ async fn instances(
     (stores, clients)
 }
 
-fn assert_all_ok(results: &[xpay_runtime::Result<()>]) {
+fn assert_all_ok(results: &[xpay::Result<()>]) {
     for result in results {
         if let Err(error) = result {
             panic!("a call failed: {error}");
@@ -209,10 +207,10 @@ async fn redis_token_managers_in_separate_instances_fetch_once() {
     let managers: Vec<TokenManager> = stores
         .into_iter()
         .map(|store| {
-            let source = xpay_runtime::token::WeChatTokenSource::new(
+            let source = xpay::token::WeChatTokenSource::new(
                 reqwest::Client::new(),
                 fake_wechat::APP_ID,
-                xpay_runtime::AppSecret::new(fake_wechat::APP_SECRET).expect("secret"),
+                xpay::AppSecret::new(fake_wechat::APP_SECRET).expect("secret"),
             )
             .with_base_url(&fake.url);
             TokenManager::builder(source)

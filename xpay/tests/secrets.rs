@@ -1,7 +1,7 @@
 //! Secrets never appear in `Debug` or `Display`: property tests over arbitrary secret text.
 
 use proptest::prelude::*;
-use xpay_runtime::{AccessToken, AppKey, AppSecret, Client, Error, SessionKey};
+use xpay::{AccessToken, AppKey, AppSecret, Client, Error, SessionKey};
 
 fn secret() -> impl Strategy<Value = String> {
     // At least 6 characters, so a secret cannot hide inside ordinary words of the output.
@@ -45,8 +45,15 @@ proptest! {
     /// A config error about a missing key or a bad URL never echoes another secret.
     #[test]
     fn config_errors_do_not_leak(key in secret()) {
-        let client = Client::builder().app_key(key.clone()).build().unwrap();
-        let e = client.app_key(xpay_runtime::Env::Sandbox).unwrap_err();
+        let client = Client::builder()
+            .app_key(key.clone())
+            .offer_id("1450000000")
+            .env(xpay::Env::Sandbox)
+            .build()
+            .unwrap();
+        let order = xpay::api::CoinPaymentOrder::new(1, "trade_0001");
+        let e = client.payment_params(&order, None).unwrap_err();
+        prop_assert!(matches!(e, Error::MissingAppKey { env: xpay::Env::Sandbox, .. }), "{:?}", e);
         let text = format!("{e} {e:?}");
         prop_assert!(!text.contains(&key));
         let e = Client::builder().app_key(key.clone()).base_url("not a url").build().unwrap_err();
@@ -57,7 +64,13 @@ proptest! {
 
 #[test]
 fn empty_secrets_are_refused() {
-    assert!(matches!(SessionKey::new(""), Err(Error::Config(_))));
+    assert!(matches!(
+        SessionKey::new(""),
+        Err(Error::InvalidSetting {
+            setting: xpay::Setting::SessionKey,
+            ..
+        })
+    ));
     assert!(Client::builder().app_key("").build().is_err());
 }
 

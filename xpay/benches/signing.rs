@@ -1,6 +1,6 @@
 //! Signing overhead against raw HMAC on the same bytes, and the token cache's hot path.
 //!
-//! `cargo bench -p xpay-runtime --bench signing`
+//! `cargo bench -p xpay --bench signing`
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
@@ -8,10 +8,10 @@ use sha2::Sha256;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
-use xpay_runtime::api::{PaymentMode, PaymentOrder};
-use xpay_runtime::signing::{pay_sig, user_signature};
-use xpay_runtime::token::{FixedTokenSource, TokenManager};
-use xpay_runtime::{AccessToken, AppKey, Client, SessionKey, sign_payment};
+use xpay::api::GoodsPaymentOrder;
+use xpay::signing::{pay_sig, user_signature};
+use xpay::token::{FixedTokenSource, TokenManager};
+use xpay::{AccessToken, AppKey, Client, SessionKey};
 
 const PATH: &str = "/xpay/currency_pay";
 const BODY: &[u8] = br#"{"openid":"o-test_1","env":1,"user_ip":"10.0.0.1","amount":30,"order_id":"ord_0001","payitem":"[{\"productid\":\"sword\",\"unit_price\":30,\"quantity\":1}]","remark":"sword"}"#;
@@ -54,28 +54,14 @@ fn payment(c: &mut Criterion) {
         .app_key("12345")
         .build()
         .unwrap();
-    let key = client.app_key(client.env()).unwrap().clone();
     let sk = SessionKey::new("9hAb/NEYUlkaMBEsmFgzig==").unwrap();
-    let order = PaymentOrder {
-        mode: PaymentMode::Goods,
-        buy_quantity: 1,
-        product_id: Some("testproductId".into()),
-        goods_price: Some(10),
-        activity_selling_price: None,
-        out_trade_no: "trade_20261128_0001".into(),
-        attach: "testdata".into(),
-    };
-    let sign_data = sign_payment(&order, &client.fill_context(), &key, None)
-        .unwrap()
-        .sign_data;
+    let order = GoodsPaymentOrder::new(1, "testproductId", 10, "trade_20261128_0001")
+        .with_attach("testdata");
+    let sign_data = client.payment_params(&order, None).unwrap().sign_data;
     let mut g = c.benchmark_group("sign_payment");
     g.bench_function(
-        "xpay sign_payment (check + signData + paySig + signature)",
-        |b| {
-            b.iter(|| {
-                sign_payment(black_box(&order), &client.fill_context(), &key, Some(&sk)).unwrap()
-            })
-        },
+        "xpay payment_params (check + signData + paySig + signature)",
+        |b| b.iter(|| client.payment_params(black_box(&order), Some(&sk)).unwrap()),
     );
     g.bench_function(
         "baseline hand-written: serde_json signData + raw hmac",

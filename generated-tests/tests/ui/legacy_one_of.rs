@@ -1,0 +1,3 @@
+xpay::generate!(spec = "tests/ui/legacy_one_of.yaml");
+
+fn main() {}
