@@ -486,36 +486,6 @@ struct StatusFilter<'s, A> {
     status: &'s mut Status,
 }
 
-struct Key;
-
-impl<'de> DeserializeSeed<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Key {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a field name")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v))
-    }
-}
-
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for StatusFilter<'_, A> {
     type Error = A::Error;
 
@@ -524,7 +494,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for StatusFilter<'_, A> {
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
         loop {
-            let Some(key) = self.map.next_key_seed(Key)? else {
+            let Some(key) = self.map.next_key_seed(crate::de::Key)? else {
                 return Ok(None);
             };
             match key.as_ref() {

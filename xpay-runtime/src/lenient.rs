@@ -208,3 +208,112 @@ mod tests {
         assert!(read(r#"{"n":"12a"}"#).is_err());
     }
 }
+
+/// Seeds of the lenient readers, for generated `Deserialize` impls that read a map entry by
+/// entry (`map.next_value_seed(OptInt(PhantomData))`).
+pub mod seed {
+    use super::LenientInt;
+    use serde::de::{DeserializeSeed, Deserializer, SeqAccess, Visitor};
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    /// An optional integer: a number or a digit string; empty is absent.
+    pub struct OptInt<T>(pub PhantomData<T>);
+
+    impl<'de, T: LenientInt> DeserializeSeed<'de> for OptInt<T> {
+        type Value = Option<T>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            super::opt_int::<D, T>(d)
+        }
+    }
+
+    /// An optional boolean: `true`, `1` or `"1"`; empty is absent.
+    pub struct OptBool;
+
+    impl<'de> DeserializeSeed<'de> for OptBool {
+        type Value = Option<bool>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            super::opt_bool(d)
+        }
+    }
+
+    /// An optional env: `0` or `1`, as a number or a digit string; empty is absent.
+    pub struct OptEnv;
+
+    impl<'de> DeserializeSeed<'de> for OptEnv {
+        type Value = Option<crate::Env>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            super::opt_env(d)
+        }
+    }
+
+    /// An optional integer enum; empty is absent.
+    pub struct OptIntEnum<T>(pub PhantomData<T>);
+
+    impl<'de, T: From<i64>> DeserializeSeed<'de> for OptIntEnum<T> {
+        type Value = Option<T>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            super::opt_int_enum::<D, T>(d)
+        }
+    }
+
+    /// An optional string enum; empty is absent.
+    pub struct OptStrEnum<T>(pub PhantomData<T>);
+
+    impl<'de, T: for<'a> From<&'a str>> DeserializeSeed<'de> for OptStrEnum<T> {
+        type Value = Option<T>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            super::opt_str_enum::<D, T>(d)
+        }
+    }
+
+    /// An optional list of strings, whatever shape it arrives in: a list of strings, one
+    /// string (a list of one, or none when empty), or a list of other values (each written as
+    /// its JSON text). WeChat's pages disagree on such fields; a shape they did not document
+    /// must not lose the whole answer.
+    pub struct OptStrings;
+
+    struct StringsVisitor;
+
+    impl<'de> Visitor<'de> for StringsVisitor {
+        type Value = Option<Vec<String>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of strings, or a string")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok((!v.is_empty()).then(|| vec![v.to_owned()]))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(vec![v.to_string()]))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(vec![v.to_string()]))
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element::<serde_json::Value>()? {
+                out.push(match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                });
+            }
+            Ok(Some(out))
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for OptStrings {
+        type Value = Option<Vec<String>>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(StringsVisitor)
+        }
+    }
+}

@@ -17,6 +17,7 @@ mod call;
 pub mod callback;
 mod check;
 mod client;
+mod de;
 mod env;
 mod error;
 mod json_string;
@@ -78,5 +79,10 @@ pub mod __private {
     /// Lenient readers of WeChat's values.
     pub mod lenient {
         pub use crate::lenient::*;
+    }
+
+    /// Reading generated types entry by entry.
+    pub mod de {
+        pub use crate::de::*;
     }
 }

@@ -1,7 +1,7 @@
 //! Per action: the request and response structs, and the `Action` impl that ties them to the
 //! action's metadata, its spec's tables, its signing kind and its pre-send checks.
 
-use super::{Cx, Dirs, constructors, doc_attr, field_ident, struct_field, type_ident};
+use super::{Cx, Dirs, doc_attr, emit_struct, field_ident, type_ident};
 use crate::model::{Action, Field, Fill, Repr, Retry, Rules, Signing, Ty, TypeKind};
 use crate::names::pascal;
 use proc_macro2::TokenStream;
@@ -50,29 +50,28 @@ pub(crate) fn emit_action(cx: &Cx<'_>, a: &Action) -> TokenStream {
     let resp = response_ident(a);
     let req_doc = doc_attr(&request_doc(a));
     let resp_doc = doc_attr(&format!("Response of `{}`: {}", a.name, a.doc));
-    let req_default = if a.request.iter().any(|f| f.required) {
-        quote!()
-    } else {
-        quote!(::core::default::Default,)
-    };
-    let req_derives = cx.derives(
+    let request = emit_struct(
+        cx,
+        &req,
+        req_doc,
+        &a.request,
         Dirs {
             ser: true,
             de: false,
         },
-        req_default,
+        "A request",
     );
-    let resp_derives = cx.derives(
+    let response = emit_struct(
+        cx,
+        &resp,
+        resp_doc,
+        &a.response,
         Dirs {
             ser: false,
             de: true,
         },
-        quote!(::core::default::Default,),
+        "A response",
     );
-    let req_fields = a.request.iter().map(|f| struct_field(cx, f, false));
-    let resp_fields = a.response.iter().map(|f| struct_field(cx, f, true));
-    let req_ctors = constructors(cx, &req, &a.request, "A request");
-    let resp_ctors = constructors(cx, &resp, &a.response, "A response");
 
     let name = &a.name;
     let alias = opt_str(a.alias.as_deref());
@@ -125,23 +124,9 @@ pub(crate) fn emit_action(cx: &Cx<'_>, a: &Action) -> TokenStream {
     });
 
     quote! {
-        #req_doc
-        #req_derives
-        #[non_exhaustive]
-        pub struct #req {
-            #(#req_fields)*
-        }
+        #request
 
-        #req_ctors
-
-        #resp_doc
-        #resp_derives
-        #[non_exhaustive]
-        pub struct #resp {
-            #(#resp_fields)*
-        }
-
-        #resp_ctors
+        #response
 
         impl #rt::Action for #req {
             type Response = #resp;

@@ -1,7 +1,7 @@
 //! Push events: the common `Envelope`, one struct per event, and the `Event` enum with a raw
 //! arm for events the spec does not list.
 
-use super::{Cx, Dirs, constructors, doc_attr, struct_field, type_ident};
+use super::{Cx, Dirs, doc_attr, emit_struct, type_ident};
 use crate::model::Ty;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -14,17 +14,19 @@ pub(crate) fn emit_events(cx: &Cx<'_>) -> TokenStream {
     let rt = cx.rt();
     let serde = quote!(__xpay_private::serde);
     let json = quote!(__xpay_private::serde_json);
-    let derives = cx.derives(
-        Dirs {
-            ser: false,
-            de: true,
-        },
-        quote!(::core::default::Default,),
-    );
-    let env_fields = spec.envelope.iter().map(|f| struct_field(cx, f, true));
+    let read = Dirs {
+        ser: false,
+        de: true,
+    };
     let env_meta = super::meta::fields_meta(cx, &spec.envelope);
-    let envelope = type_ident("Envelope");
-    let env_ctors = constructors(cx, &envelope, &spec.envelope, "An envelope");
+    let envelope = emit_struct(
+        cx,
+        &type_ident("Envelope"),
+        doc_attr("The fields every push carries (the common envelope)."),
+        &spec.envelope,
+        read,
+        "An envelope",
+    );
 
     let mut structs = Vec::new();
     let mut variants = Vec::new();
@@ -36,22 +38,14 @@ pub(crate) fn emit_events(cx: &Cx<'_>) -> TokenStream {
         let s = type_ident(&format!("{}Event", e.rust_name));
         let v = format_ident!("{}", e.rust_name);
         let doc = doc_attr(&format!("`{}`: {}", e.name, e.doc));
-        let fields = e.fields.iter().map(|f| struct_field(cx, f, true));
+        let body = emit_struct(cx, &s, doc.clone(), &e.fields, read, "An event");
         let meta = super::meta::fields_meta(cx, &e.fields);
-        let ctors = constructors(cx, &s, &e.fields, "An event");
         let name = &e.name;
         let event_doc = &e.doc;
         let dedup = super::actions::opt_str(e.dedup_key.as_deref());
         let custom = e.custom_reply;
         structs.push(quote! {
-            #doc
-            #derives
-            #[non_exhaustive]
-            pub struct #s {
-                #(#fields)*
-            }
-
-            #ctors
+            #body
 
             impl #s {
                 #[doc(hidden)]
@@ -89,14 +83,7 @@ pub(crate) fn emit_events(cx: &Cx<'_>) -> TokenStream {
     }
 
     quote! {
-        /// The fields every push carries (the common envelope).
-        #derives
-        #[non_exhaustive]
-        pub struct Envelope {
-            #(#env_fields)*
-        }
-
-        #env_ctors
+        #envelope
 
         impl Envelope {
             #[doc(hidden)]

@@ -115,36 +115,101 @@ impl<'a> Cx<'a> {
         &self.settings.runtime
     }
 
-    /// `#[derive(Debug, Clone, PartialEq, [Default,] serde…)]` and `#[serde(crate = …)]` for a
-    /// struct used in `dirs`. `extra` derives (`Eq`, `Default`) come first.
-    pub(crate) fn derives(&self, dirs: Dirs, extra: TokenStream) -> TokenStream {
+    /// How serde is wired for a type used in `dirs`: derives by direction (the other direction
+    /// for every type with [`Derives::Both`](crate::Derives::Both), or under a cargo feature with
+    /// [`Derives::Feature`](crate::Derives::Feature)). A type whose fields are all optional is
+    /// read entry by entry (`custom_de`) instead of with serde's derive: one `match` per type,
+    /// lenient where WeChat is, and much less code to compile.
+    pub(crate) fn serde_plan(&self, dirs: Dirs, custom_de: bool) -> SerdePlan {
+        let both = matches!(self.settings.derives, crate::Derives::Both);
+        let feature = match &self.settings.derives {
+            crate::Derives::Feature(f) => Some(f.clone()),
+            _ => None,
+        };
+        let want = |on: bool| {
+            if on || both {
+                Some(Gate::Always)
+            } else {
+                feature.clone().map(Gate::Feature)
+            }
+        };
+        SerdePlan {
+            ser: want(dirs.ser),
+            de: want(dirs.de),
+            custom_de,
+        }
+    }
+}
+
+/// Whether a serde direction is implemented always or under a cargo feature.
+#[derive(Clone)]
+pub(crate) enum Gate {
+    Always,
+    Feature(String),
+}
+
+impl Gate {
+    /// `#[cfg(feature = "…")]`, or nothing.
+    pub(crate) fn cfg(&self) -> TokenStream {
+        match self {
+            Gate::Always => quote!(),
+            Gate::Feature(f) => quote!(#[cfg(feature = #f)]),
+        }
+    }
+}
+
+/// How serde is wired for one type (see [`Cx::serde_plan`]).
+pub(crate) struct SerdePlan {
+    pub ser: Option<Gate>,
+    pub de: Option<Gate>,
+    /// Reads with a generated `Fields` impl instead of serde's derive.
+    pub custom_de: bool,
+}
+
+impl SerdePlan {
+    /// The derive attributes: `Debug, Clone, PartialEq`, `extra`, and the serde derives.
+    pub(crate) fn derives(&self, extra: TokenStream) -> TokenStream {
         let ser = quote!(__xpay_private::serde::Serialize);
         let de = quote!(__xpay_private::serde::Deserialize);
-        let both = matches!(self.settings.derives, crate::Derives::Both);
-        let mut on = Vec::new();
-        let mut off = Vec::new();
-        for (wanted, tokens) in [(dirs.ser, &ser), (dirs.de, &de)] {
-            if wanted || both {
-                on.push(tokens.clone());
-            } else {
-                off.push(tokens.clone());
+        let mut always = Vec::new();
+        let mut gated = Vec::new();
+        let derived_de = if self.custom_de {
+            None
+        } else {
+            self.de.as_ref()
+        };
+        for (gate, tokens) in [(self.ser.as_ref(), ser), (derived_de, de)] {
+            match gate {
+                Some(Gate::Always) => always.push(tokens),
+                Some(Gate::Feature(f)) => {
+                    gated.push(quote!(#[cfg_attr(feature = #f, derive(#tokens))]))
+                }
+                None => {}
             }
         }
-        let feature = match &self.settings.derives {
-            crate::Derives::Feature(f) if !off.is_empty() => {
-                quote!(#[cfg_attr(feature = #f, derive(#(#off),*))])
-            }
-            _ => quote!(),
-        };
-        let serde_crate = if on.is_empty() && feature.is_empty() {
-            quote!()
-        } else {
-            quote!(#[serde(crate = "__xpay_private::serde")])
-        };
+        let serde_crate = self.attr(quote!(crate = "__xpay_private::serde"));
         quote! {
-            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #extra #(#on),*)]
-            #feature
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #extra #(#always),*)]
+            #(#gated)*
             #serde_crate
+        }
+    }
+
+    /// `#[serde(…)]` when a serde derive is always on, `#[cfg_attr(feature, serde(…))]` when only
+    /// under a feature, nothing when the type derives no serde trait.
+    pub(crate) fn attr(&self, inner: TokenStream) -> TokenStream {
+        let derived_de = if self.custom_de {
+            None
+        } else {
+            self.de.as_ref()
+        };
+        let gates = [self.ser.as_ref(), derived_de];
+        if gates.iter().any(|g| matches!(g, Some(Gate::Always))) {
+            return quote!(#[serde(#inner)]);
+        }
+        match gates.into_iter().flatten().next() {
+            Some(Gate::Feature(f)) => quote!(#[cfg_attr(feature = #f, serde(#inner))]),
+            _ => quote!(),
         }
     }
 }
@@ -283,43 +348,25 @@ pub(crate) fn field_doc(f: &Field) -> String {
     doc
 }
 
-/// Whether a value read from WeChat needs a lenient reader, and which.
-fn lenient_reader(cx: &Cx<'_>, ty: &Ty) -> Option<&'static str> {
-    match ty {
-        Ty::Bool => Some("__xpay_private::lenient::opt_bool"),
-        Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 => Some("__xpay_private::lenient::opt_int"),
-        Ty::Env => Some("__xpay_private::lenient::opt_env"),
-        Ty::Named(n) => match cx.spec.type_def(n).map(|t| &t.kind) {
-            Some(TypeKind::Enum {
-                repr: crate::model::Repr::Int,
-                ..
-            }) => Some("__xpay_private::lenient::opt_int_enum"),
-            Some(TypeKind::Enum { .. }) => Some("__xpay_private::lenient::opt_str_enum"),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// A struct field. Required fields are plain; optional ones are `Option`, skipped when `None`
-/// and, where the type is read from WeChat, read leniently (numbers from digit strings, booleans
-/// from 0/1, an empty value as absent). A one_of field is flattened into the body.
-pub(crate) fn struct_field(cx: &Cx<'_>, f: &Field, read: bool) -> TokenStream {
+/// A struct field. Required fields are plain; optional ones are `Option`, skipped when `None`.
+/// A one_of field is flattened into the body.
+pub(crate) fn struct_field(cx: &Cx<'_>, f: &Field, plan: &SerdePlan) -> TokenStream {
     let ident = field_ident(&f.rust);
     let wire = &f.wire;
     let ty = rust_type(cx, &f.ty);
     let doc = doc_attr(&field_doc(f));
     if cx.spec.one_of_members(&f.ty).is_some() {
+        let flatten = plan.attr(quote!(flatten));
         return quote! {
             #doc
-            #[serde(flatten)]
+            #flatten
             pub #ident: #ty,
         };
     }
     let rename = if f.wire == f.rust {
         quote!()
     } else {
-        quote!(#[serde(rename = #wire)])
+        plan.attr(quote!(rename = #wire))
     };
     if f.required {
         return quote! {
@@ -328,22 +375,128 @@ pub(crate) fn struct_field(cx: &Cx<'_>, f: &Field, read: bool) -> TokenStream {
             pub #ident: #ty,
         };
     }
-    let lenient = if read {
-        lenient_reader(cx, &f.ty)
-    } else {
-        None
-    };
-    let attrs = match lenient {
-        Some(path) => {
-            quote!(#[serde(default, deserialize_with = #path, skip_serializing_if = "::core::option::Option::is_none")])
-        }
-        None => quote!(#[serde(default, skip_serializing_if = "::core::option::Option::is_none")]),
-    };
+    let skip = plan.attr(quote!(
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    ));
     quote! {
         #doc
         #rename
-        #attrs
+        #skip
         pub #ident: ::core::option::Option<#ty>,
+    }
+}
+
+/// The seed that reads a field's value from a map entry, leniently where WeChat is known to send
+/// another shape (numbers and booleans as text, lists of strings as one string, an empty value as
+/// absent); `None` for types read as they are.
+fn read_seed(cx: &Cx<'_>, ty: &Ty) -> Option<TokenStream> {
+    let l = quote!(__xpay_private::lenient::seed);
+    let phantom = quote!(::core::marker::PhantomData);
+    Some(match ty {
+        Ty::Bool => quote!(#l::OptBool),
+        Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64 => quote!(#l::OptInt(#phantom)),
+        Ty::Env => quote!(#l::OptEnv),
+        Ty::List(inner) if **inner == Ty::String => quote!(#l::OptStrings),
+        Ty::Named(n) => match cx.spec.type_def(n).map(|t| &t.kind) {
+            Some(TypeKind::Enum {
+                repr: crate::model::Repr::Int,
+                ..
+            }) => quote!(#l::OptIntEnum(#phantom)),
+            Some(TypeKind::Enum { .. }) => quote!(#l::OptStrEnum(#phantom)),
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+/// The `Deserialize` and `Fields` impls of a type read entry by entry (every field optional).
+pub(crate) fn reader(cx: &Cx<'_>, name: &Ident, fields: &[Field], gate: &Gate) -> TokenStream {
+    let serde = quote!(__xpay_private::serde);
+    let type_name = name.to_string();
+    let arms: Vec<TokenStream> = fields
+        .iter()
+        .map(|f| {
+            let i = field_ident(&f.rust);
+            let wire = &f.wire;
+            match read_seed(cx, &f.ty) {
+                Some(seed) => quote!(#wire => self.#i = map.next_value_seed(#seed)?,),
+                None => quote!(#wire => self.#i = map.next_value()?,),
+            }
+        })
+        .collect();
+    let body = if arms.is_empty() {
+        quote! {
+            let _ = (key, map);
+            ::core::result::Result::Ok(false)
+        }
+    } else {
+        quote! {
+            match key {
+                #(#arms)*
+                _ => return ::core::result::Result::Ok(false),
+            }
+            ::core::result::Result::Ok(true)
+        }
+    };
+    let cfg = gate.cfg();
+    quote! {
+        #cfg
+        impl<'de> #serde::Deserialize<'de> for #name {
+            fn deserialize<D: #serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+                __xpay_private::de::object(d)
+            }
+        }
+
+        #cfg
+        impl __xpay_private::de::Fields for #name {
+            const NAME: &'static str = #type_name;
+
+            fn field<'de, A: #serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::core::result::Result<bool, A::Error> {
+                #body
+            }
+        }
+    }
+}
+
+/// A struct with its derives, constructors and, when it is read from WeChat, its reader: the
+/// one shape of every generated object, request, response, event and the envelope.
+pub(crate) fn emit_struct(
+    cx: &Cx<'_>,
+    name: &Ident,
+    doc: TokenStream,
+    fields: &[Field],
+    dirs: Dirs,
+    what: &str,
+) -> TokenStream {
+    let optional_only = fields.iter().all(|f| !f.required);
+    let plan = cx.serde_plan(dirs, optional_only);
+    let default = if optional_only {
+        quote!(::core::default::Default,)
+    } else {
+        quote!()
+    };
+    let derives = plan.derives(default);
+    let members = fields.iter().map(|f| struct_field(cx, f, &plan));
+    let ctors = constructors(cx, name, fields, what);
+    let reader = match (&plan.de, optional_only) {
+        (Some(gate), true) => reader(cx, name, fields, gate),
+        _ => quote!(),
+    };
+    quote! {
+        #doc
+        #derives
+        #[non_exhaustive]
+        pub struct #name {
+            #(#members)*
+        }
+
+        #ctors
+        #reader
     }
 }
 

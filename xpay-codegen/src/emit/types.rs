@@ -2,7 +2,7 @@
 //! `Unknown` arm that (de)serialize to their wire values, one_of types become enums with one
 //! variant per member, flattened into the body that uses them.
 
-use super::{Cx, constructors, doc_attr, field_ident, struct_field, type_ident};
+use super::{Cx, doc_attr, field_ident, type_ident};
 use crate::model::{EnumValue, Field, Repr, TypeDef, TypeKind};
 use crate::names::pascal;
 use proc_macro2::TokenStream;
@@ -25,14 +25,7 @@ fn emit_object(cx: &Cx<'_>, t: &TypeDef, fields: &[Field]) -> TokenStream {
     let name = type_ident(&t.name);
     let doc = type_doc(t);
     let dirs = cx.dirs_of(&t.name);
-    let default = if fields.iter().any(|f| f.required) {
-        quote!()
-    } else {
-        quote!(::core::default::Default,)
-    };
-    let derives = cx.derives(dirs, default);
-    let members = fields.iter().map(|f| struct_field(cx, f, dirs.de));
-    let ctors = constructors(cx, &name, fields, "An object");
+    let body = super::emit_struct(cx, &name, doc, fields, dirs, "An object");
     let meta = super::meta::fields_meta(cx, fields);
     let validate = super::actions::validate_fields(cx, fields).map(|body| {
         quote! {
@@ -48,14 +41,7 @@ fn emit_object(cx: &Cx<'_>, t: &TypeDef, fields: &[Field]) -> TokenStream {
         }
     });
     quote! {
-        #doc
-        #derives
-        #[non_exhaustive]
-        pub struct #name {
-            #(#members)*
-        }
-
-        #ctors
+        #body
 
         impl #name {
             #[doc(hidden)]
@@ -265,7 +251,8 @@ fn emit_one_of(cx: &Cx<'_>, t: &TypeDef, members: &[Field]) -> TokenStream {
     let rt = cx.rt();
     let name = type_ident(&t.name);
     let doc = type_doc(t);
-    let derives = cx.derives(cx.dirs_of(&t.name), quote!());
+    let plan = cx.serde_plan(cx.dirs_of(&t.name), false);
+    let derives = plan.derives(quote!());
     let variant_names: Vec<_> = members
         .iter()
         .map(|m| format_ident!("{}", pascal(&m.rust)))
@@ -274,9 +261,10 @@ fn emit_one_of(cx: &Cx<'_>, t: &TypeDef, members: &[Field]) -> TokenStream {
         let wire = &m.wire;
         let ty = super::rust_type(cx, &m.ty);
         let d = doc_attr(&format!("`{}`: {}", m.wire, super::field_doc(m)));
+        let rename = plan.attr(quote!(rename = #wire));
         quote! {
             #d
-            #[serde(rename = #wire)]
+            #rename
             #v(#ty),
         }
     });
