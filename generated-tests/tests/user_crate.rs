@@ -40,8 +40,8 @@ fn lookups_by_name_and_alias() {
         Some("insufficient_balance")
     );
     assert_eq!(
-        spec.event("xpay_coin_pay_notify").and_then(|e| e.dedup_key),
-        Some("OutTradeNo")
+        spec.event("xpay_coin_pay_notify").map(|e| e.dedup_key),
+        Some(&["OutTradeNo"][..])
     );
 }
 

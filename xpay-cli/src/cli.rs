@@ -45,6 +45,16 @@ pub enum Command {
     /// (XPAY_SANDBOX_APP_KEY when the body's env is 1). A non-zero errcode exits 1 with the
     /// errcode and its meaning on stderr.
     Call(CallArgs),
+    /// Check a stored session key before a `pay+user` call: prints {"openid","session":"valid"|"stale"}.
+    ///
+    /// A stale key (WeChat's 87009) means the user must log in again; the `pay+user` actions
+    /// would fail with 268490009. Needs what `call` needs (XPAY_APP_ID and XPAY_APP_SECRET, or
+    /// XPAY_ACCESS_TOKEN), but no AppKey.
+    CheckSession(CheckSessionArgs),
+    /// Explain a code: a server errcode or a code `wx.requestVirtualPayment` /
+    /// `wx.requestAppleSubscribeSign` reported, from the spec's tables: prints
+    /// [{"code","kind":"server"|"client","name","meaning","fix"}]. Needs no settings.
+    Explain(ExplainArgs),
     /// List, check or document an xpay spec (the built-in one or a file).
     #[command(subcommand, arg_required_else_help = false)]
     Spec(SpecCommand),
@@ -133,6 +143,31 @@ pub struct CallArgs {
     /// `--offer-id`.
     #[command(flatten)]
     pub offer: OfferArg,
+}
+
+/// `xpay check-session`.
+#[derive(Debug, Args)]
+pub struct CheckSessionArgs {
+    /// The user's openid.
+    #[arg(long, value_name = "OPENID")]
+    pub openid: String,
+    /// The stored session_key to check.
+    #[arg(long, value_name = "KEY")]
+    pub session_key: String,
+    /// `--app-id`, `--app-secret`, `--access-token`, `--base-url`, `--token-mode`.
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+/// `xpay explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The code, e.g. 268490006 or -15006.
+    #[arg(value_name = "CODE", allow_negative_numbers = true)]
+    pub code: i64,
+    /// A spec file whose tables to use instead of the built-in spec's.
+    #[arg(long, value_name = "PATH")]
+    pub spec: Option<PathBuf>,
 }
 
 /// `xpay spec …`.
@@ -286,7 +321,7 @@ pub struct EnvArg {
 }
 
 /// `--offer-id`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct OfferArg {
     /// The offer id (MP → 虚拟支付 → 基本配置) [env: XPAY_OFFER_ID].
     #[arg(long, value_name = "ID")]
@@ -294,7 +329,7 @@ pub struct OfferArg {
 }
 
 /// The AppKeys requests and payments are signed with.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct KeyArgs {
     /// The production AppKey [env: XPAY_APP_KEY; prefer the variable].
     #[arg(long, value_name = "KEY")]

@@ -87,7 +87,8 @@ pub fn check(file: &str, source: &str, raw: RawSpec) -> Result<Spec, Diagnostics
     let payments = c.payments(&raw);
     let envelope = c.fields(&raw.envelope, Place::Event, &[]);
     let events = c.events(&raw);
-    let errors = c.errors(&raw);
+    let errors = c.errors(&raw.errors);
+    let client_errors = c.errors(&raw.client_errors);
     let spec = Spec {
         version: raw.version.value,
         base_url: raw
@@ -101,6 +102,7 @@ pub fn check(file: &str, source: &str, raw: RawSpec) -> Result<Spec, Diagnostics
         envelope,
         events,
         errors,
+        client_errors,
     };
     c.generated_names(&spec);
     c.reachability(&raw, &spec);
@@ -253,6 +255,85 @@ impl<'a> Checker<'a> {
                 ));
             }
         })
+    }
+
+    /// An enum type's definition, as far as values go (from the raw types).
+    fn enum_def(&self, name: &str) -> Option<TypeDef> {
+        let raw = self.raw_types.get(name)?;
+        let repr = raw.repr.as_ref()?;
+        let values = raw
+            .values
+            .as_ref()?
+            .iter()
+            .map(|v| EnumValue {
+                value: scalar_text(&v.value.value).trim_matches('"').to_string(),
+                name: v.name.value.clone(),
+                doc: String::new(),
+            })
+            .collect();
+        Some(TypeDef {
+            name: name.to_string(),
+            doc: String::new(),
+            kind: TypeKind::Enum {
+                repr: if repr.value == "int" {
+                    Repr::Int
+                } else {
+                    Repr::String
+                },
+                values,
+            },
+        })
+    }
+
+    /// The type at the end of a path of wire names through `fields` and nested objects.
+    fn resolve_path(&self, fields: &[Field], steps: &[String]) -> Result<Ty, String> {
+        let Some((first, rest)) = steps.split_first() else {
+            return Err("is empty".into());
+        };
+        let f = fields
+            .iter()
+            .find(|f| &f.wire == first)
+            .ok_or_else(|| format!("names `{first}`, which is not a field there"))?;
+        if rest.is_empty() {
+            return Ok(f.ty.clone());
+        }
+        let Ty::Named(n) = &f.ty else {
+            return Err(format!("goes through `{first}`, which is not an object"));
+        };
+        let raw = self
+            .raw_types
+            .get(n)
+            .and_then(|t| t.fields.as_ref())
+            .ok_or_else(|| format!("goes through `{first}`, which is not an object"))?;
+        let (next, rest) = rest.split_first().unwrap_or((first, &[]));
+        let (_, field) = raw
+            .value
+            .0
+            .iter()
+            .find(|(k, _)| &k.value == next)
+            .ok_or_else(|| format!("names `{next}`, which is not a field of `{n}`"))?;
+        let ty = self
+            .parse_ty(field.ty.value.trim())
+            .map_err(|_| format!("names `{next}`, whose type is unknown"))?;
+        if rest.is_empty() {
+            return Ok(ty);
+        }
+        let nested = [Field {
+            wire: next.clone(),
+            rust: String::new(),
+            ty,
+            doc: String::new(),
+            required: false,
+            fill: None,
+            default: None,
+            rules: Rules::default(),
+            modes: Vec::new(),
+            required_unless: None,
+            pinned: None,
+        }];
+        let mut steps = vec![next.clone()];
+        steps.extend(rest.iter().cloned());
+        self.resolve_path(&nested, &steps)
     }
 
     /// The member wire names of a one_of type.
@@ -436,6 +517,26 @@ impl<'a> Checker<'a> {
             }
             rules.min = f.min.as_ref().map(|v| v.value);
             rules.max = f.max.as_ref().map(|v| v.value);
+            for (v, name) in [(&f.min_items, "min_items"), (&f.max_items, "max_items")] {
+                if let Some(v) = v
+                    && !matches!(ty, Ty::List(_))
+                {
+                    self.err(
+                        pos(v),
+                        format!("field `{wire}`: `{name}` applies to lists only"),
+                    );
+                }
+            }
+            rules.min_items = f.min_items.as_ref().map(|v| v.value);
+            rules.max_items = f.max_items.as_ref().map(|v| v.value);
+            if let (Some(a), Some(b)) = (rules.min_items, rules.max_items)
+                && a > b
+            {
+                self.err(
+                    at,
+                    format!("field `{wire}`: min_items {a} is greater than max_items {b}"),
+                );
+            }
             if let (Some(a), Some(b)) = (rules.min, rules.max)
                 && a > b
             {
@@ -444,6 +545,68 @@ impl<'a> Checker<'a> {
                     format!("field `{wire}`: min {a} is greater than max {b}"),
                 );
             }
+            let pinned = f.value.as_ref().map(|v| {
+                if required || fill.is_some() || default.is_some() {
+                    self.err(
+                        pos(v),
+                        format!("field `{wire}`: a pinned `value` is always sent; it cannot also be required, filled or defaulted"),
+                    );
+                }
+                if !matches!(place, Place::Request | Place::Payment) {
+                    self.err(
+                        pos(v),
+                        format!("field `{wire}`: `value` pins what the client sends; it applies to request and payment fields"),
+                    );
+                }
+                match (&v.value, &ty) {
+                    (Scalar::Int(i @ (0 | 1)), Ty::Env) => i.to_string(),
+                    (Scalar::Int(i), t) if t.is_integer() => i.to_string(),
+                    (Scalar::Str(s), t) if self.is_string_like(t) => s.clone(),
+                    (other, t) => {
+                        self.err(
+                            pos(v),
+                            format!(
+                                "field `{wire}`: value {} does not fit type `{}`",
+                                scalar_text(other),
+                                t.expr()
+                            ),
+                        );
+                        String::new()
+                    }
+                }
+            });
+            let required_unless = f.required_unless.as_ref().and_then(|ru| {
+                if place != Place::Request {
+                    self.err(
+                        pos(ru),
+                        format!("field `{wire}`: `required_unless` applies to action request fields"),
+                    );
+                }
+                if required {
+                    self.err(
+                        pos(ru),
+                        format!("field `{wire}` is both required and required_unless; keep one"),
+                    );
+                }
+                match ru.value.0.as_slice() {
+                    [(other, values)] if !values.is_empty() => Some((
+                        other.value.clone(),
+                        values
+                            .iter()
+                            .map(|v| scalar_text(&v.value).trim_matches('"').to_string())
+                            .collect(),
+                    )),
+                    _ => {
+                        self.err(
+                            pos(ru),
+                            format!(
+                                "field `{wire}`: `required_unless` names one other field and its values, like `{{ mode: [apple] }}`"
+                            ),
+                        );
+                        None
+                    }
+                }
+            });
             if let Some(ri) = &f.required_in {
                 self.err(
                     pos(ri),
@@ -536,6 +699,8 @@ impl<'a> Checker<'a> {
                 default,
                 rules,
                 modes: field_modes,
+                required_unless,
+                pinned,
             });
         }
         out
@@ -669,11 +834,12 @@ impl<'a> Checker<'a> {
             }
             if let Some(env) = request.iter().find(|f| f.wire == "env")
                 && env.fill != Some(Fill::Env)
+                && !(env.ty == Ty::Env && env.pinned.is_some())
             {
                 self.err(
                     at,
                     format!(
-                        "action `{name}`: the `env` field must be `{{ type: env, fill: env }}`"
+                        "action `{name}`: the `env` field must be `{{ type: env, fill: env }}`, or pinned: `{{ type: env, value: 0 }}`"
                     ),
                 );
             }
@@ -710,6 +876,38 @@ impl<'a> Checker<'a> {
                         "action `{name}`: `one_of:` lists are replaced by one_of types: declare `types: {{ OrderRef: {{ one_of: {{ order_id: {{…}}, wx_order_id: {{…}} }} }} }}` and use it as a required request field"
                     ),
                 );
+            }
+            for f in &request {
+                if let Some((other, values)) = &f.required_unless {
+                    match request.iter().find(|o| &o.wire == other) {
+                        None => self.err(
+                            at,
+                            format!(
+                                "action `{name}`: field `{}` is required unless `{other}`, which is not a request field",
+                                f.wire
+                            ),
+                        ),
+                        Some(o) => {
+                            if let Ty::Named(n) = &o.ty
+                                && let Some(TypeDef {
+                                    kind: TypeKind::Enum { values: known, .. },
+                                    ..
+                                }) = self.enum_def(n)
+                            {
+                                for v in values {
+                                    if !known.iter().any(|k| &k.value == v) {
+                                        self.err(
+                                            at,
+                                            format!(
+                                                "action `{name}`: `{v}` is not a value of `{other}` ({n})"
+                                            ),
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
             let mut one_of = Vec::new();
             for f in &request {
@@ -800,12 +998,28 @@ impl<'a> Checker<'a> {
             }
             let names: Vec<String> = modes.iter().map(|(k, _)| k.clone()).collect();
             let fields = self.fields(&p.fields, Place::Payment, &names);
+            let sign_env = p.sign_env.as_ref().map(|e| {
+                if e.value > 1 {
+                    self.err(
+                        pos(e),
+                        format!("payment kind `{name}`: sign_env must be 0 (production) or 1 (sandbox)"),
+                    );
+                }
+                if fields.iter().any(|f| f.ty == Ty::Env) {
+                    self.err(
+                        pos(e),
+                        format!("payment kind `{name}`: sign_env is for kinds whose signData has no env field"),
+                    );
+                }
+                e.value
+            });
             out.push(Payment {
                 name,
                 rust_name,
                 doc: p.doc.clone().unwrap_or_default(),
                 uri: p.uri.value.clone(),
                 modes,
+                sign_env,
                 fields,
             });
         }
@@ -842,27 +1056,33 @@ impl<'a> Checker<'a> {
                 self.err(at, format!("event rust_name `{rust_name}` is used twice"));
             }
             let fields = self.fields(&e.fields, Place::Event, &[]);
-            let dedup_key = e.dedup_key.as_ref().map(|k| {
-                let found = fields.iter().find(|f| f.wire == k.value);
-                match found {
-                    None => self.err(
-                        pos(k),
-                        format!(
-                            "event `{name}`: dedup_key `{}` is not one of its fields",
-                            k.value
-                        ),
-                    ),
-                    Some(f) if !self.is_string_like(&f.ty) && !f.ty.is_integer() => self.err(
-                        pos(k),
-                        format!(
-                            "event `{name}`: dedup_key `{}` must be a string or integer field",
-                            k.value
-                        ),
-                    ),
-                    Some(_) => {}
+            let mut dedup_key = Vec::new();
+            if let Some(k) = &e.dedup_key {
+                let paths: Vec<String> = match &k.value {
+                    crate::parse::OneOrMany::One(p) => vec![p.clone()],
+                    crate::parse::OneOrMany::Many(ps) => ps.clone(),
+                };
+                if paths.is_empty() {
+                    self.err(pos(k), format!("event `{name}`: dedup_key is empty"));
                 }
-                k.value.clone()
-            });
+                for path in paths {
+                    let steps: Vec<String> = path.split('.').map(str::to_string).collect();
+                    match self.resolve_path(&fields, &steps) {
+                        Err(problem) => self.err(
+                            pos(k),
+                            format!("event `{name}`: dedup_key `{path}` {problem}"),
+                        ),
+                        Ok(ty) if !self.is_string_like(&ty) && !ty.is_integer() => self.err(
+                            pos(k),
+                            format!(
+                                "event `{name}`: dedup_key `{path}` must be a string or integer field"
+                            ),
+                        ),
+                        Ok(_) => {}
+                    }
+                    dedup_key.push(steps);
+                }
+            }
             let custom_reply = match e.reply.as_ref().map(|r| (r, r.value.as_str())) {
                 None | Some((_, "standard")) => false,
                 Some((_, "custom")) => true,
@@ -886,9 +1106,9 @@ impl<'a> Checker<'a> {
         out
     }
 
-    fn errors(&mut self, raw: &RawSpec) -> Vec<ErrorCode> {
+    fn errors(&mut self, rows: &[crate::parse::RawError]) -> Vec<ErrorCode> {
         let mut out: Vec<ErrorCode> = Vec::new();
-        for e in &raw.errors {
+        for e in rows {
             if out.iter().any(|o| o.code == e.code.value) {
                 self.err(pos(&e.code), format!("duplicate errcode {}", e.code.value));
             }
@@ -908,6 +1128,7 @@ impl<'a> Checker<'a> {
                 code: e.code.value,
                 name: e.name.value.clone(),
                 message: e.message.clone().unwrap_or_default(),
+                fix: e.fix.clone(),
             });
         }
         out

@@ -41,6 +41,16 @@ struct PaymentView<'a> {
 }
 
 #[derive(Serialize)]
+struct EventView<'a> {
+    name: &'a str,
+    rust_name: &'a str,
+    doc: &'a str,
+    dedup: String,
+    custom_reply: bool,
+    fields: Vec<Row>,
+}
+
+#[derive(Serialize)]
 struct TypeView<'a> {
     name: &'a str,
     doc: &'a str,
@@ -60,6 +70,12 @@ fn notes(f: &Field) -> String {
 }
 
 fn need(f: &Field) -> String {
+    if let Some(v) = &f.pinned {
+        return format!("always `{v}`");
+    }
+    if let Some((other, values)) = &f.required_unless {
+        return format!("unless `{other}` is {}", values.join(" or "));
+    }
     let mut need = if f.required {
         "yes".to_string()
     } else if let Some(fill) = f.fill {
@@ -182,6 +198,23 @@ pub(crate) fn render_markdown(spec: &Spec, file: &str) -> Result<String, String>
             fields: rows(spec, &p.fields, true),
         })
         .collect();
+    let events: Vec<EventView<'_>> = spec
+        .events
+        .iter()
+        .map(|e| EventView {
+            name: &e.name,
+            rust_name: &e.rust_name,
+            doc: &e.doc,
+            dedup: e
+                .dedup_key
+                .iter()
+                .map(|p| format!("`{}`", p.join(".")))
+                .collect::<Vec<_>>()
+                .join(" + "),
+            custom_reply: e.custom_reply,
+            fields: rows(spec, &e.fields, false),
+        })
+        .collect();
     let types: Vec<TypeView<'_>> = spec
         .types
         .iter()
@@ -215,6 +248,7 @@ pub(crate) fn render_markdown(spec: &Spec, file: &str) -> Result<String, String>
             spec => Value::from(minijinja::value::Serde(spec)),
             actions => Value::from(minijinja::value::Serde(&actions)),
             payments => Value::from(minijinja::value::Serde(&payments)),
+            events => Value::from(minijinja::value::Serde(&events)),
             types => Value::from(minijinja::value::Serde(&types)),
             file => file,
         })

@@ -180,6 +180,41 @@ impl Spec {
     }
 }
 
+/// One row of a spec's errcode tables, as [`Spec::explain`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ErrorInfo<'a> {
+    /// The code.
+    pub code: i64,
+    /// Whether it is a code the client-side payment APIs report (else a server errcode).
+    pub client: bool,
+    /// Its snake_case name.
+    pub name: &'a str,
+    /// What it means.
+    pub message: &'a str,
+    /// What usually resolves it.
+    pub fix: Option<&'a str>,
+}
+
+impl Spec {
+    /// The rows of the spec's errcode tables (server, then client-side) for `code`.
+    pub fn explain(&self, code: i64) -> Vec<ErrorInfo<'_>> {
+        let server = self.inner.errors.iter().map(|e| (false, e));
+        let client = self.inner.client_errors.iter().map(|e| (true, e));
+        server
+            .chain(client)
+            .filter(|(_, e)| e.code == code)
+            .map(|(client, e)| ErrorInfo {
+                code: e.code,
+                client,
+                name: &e.name,
+                message: &e.message,
+                fix: e.fix.as_deref(),
+            })
+            .collect()
+    }
+}
+
 /// Generates Rust from specs with given [`Settings`].
 #[derive(Debug, Clone, Default)]
 pub struct Generator {

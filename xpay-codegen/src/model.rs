@@ -82,6 +82,10 @@ pub struct Rules {
     pub min: Option<i64>,
     /// Maximum value.
     pub max: Option<i64>,
+    /// Fewest items of a list.
+    pub min_items: Option<u32>,
+    /// Most items of a list.
+    pub max_items: Option<u32>,
 }
 
 impl Rules {
@@ -112,8 +116,19 @@ impl Rules {
             (None, Some(b)) => parts.push(format!("≤ {b}")),
             (None, None) => {}
         }
+        match (self.min_items, self.max_items) {
+            (Some(a), Some(b)) if a == b => parts.push(format!("exactly {a} item{}", plural(a))),
+            (Some(a), Some(b)) => parts.push(format!("{a}–{b} items")),
+            (Some(a), None) => parts.push(format!("≥ {a} item{}", plural(a))),
+            (None, Some(b)) => parts.push(format!("≤ {b} item{}", plural(b))),
+            (None, None) => {}
+        }
         parts.join(", ")
     }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 fn rules_text<S: serde::Serializer>(r: &Rules, s: S) -> Result<S::Ok, S::Error> {
@@ -142,6 +157,10 @@ pub struct Field {
     pub rules: Rules,
     /// Payment fields: the modes it belongs to (empty: every mode).
     pub modes: Vec<String>,
+    /// Required unless this other field (by wire name) has one of these values.
+    pub required_unless: Option<(String, Vec<String>)>,
+    /// A value always sent, which the caller cannot change (`value:` in the spec).
+    pub pinned: Option<String>,
 }
 
 /// An enum value.
@@ -261,6 +280,8 @@ pub struct Payment {
     pub uri: String,
     /// Mode name → wire value (`coin` → `short_series_coin`); empty when the kind has none.
     pub modes: Vec<(String, String)>,
+    /// The env whose AppKey always signs (Apple has no sandbox), whatever the client's env.
+    pub sign_env: Option<u8>,
     /// signData fields, in order.
     pub fields: Vec<Field>,
 }
@@ -289,8 +310,9 @@ pub struct Event {
     pub rust_name: String,
     /// The doc line.
     pub doc: String,
-    /// The field identifying the push across retries.
-    pub dedup_key: Option<String>,
+    /// The fields identifying the push across retries, each a path of wire names
+    /// (`AppleSubscriptionInfo.OriginalTransactionId`); empty when the push has none.
+    pub dedup_key: Vec<Vec<String>>,
     /// Whether the handler composes the reply.
     pub custom_reply: bool,
     /// Fields besides the envelope's.
@@ -306,6 +328,8 @@ pub struct ErrorCode {
     pub name: String,
     /// Its meaning.
     pub message: String,
+    /// What usually resolves it.
+    pub fix: Option<String>,
 }
 
 /// A checked spec.
@@ -327,6 +351,8 @@ pub struct Spec {
     pub events: Vec<Event>,
     /// Errcodes.
     pub errors: Vec<ErrorCode>,
+    /// Codes the client-side payment APIs report to the mini program.
+    pub client_errors: Vec<ErrorCode>,
 }
 
 impl Spec {

@@ -79,6 +79,14 @@ pub struct RawField {
     pub max: Option<Spanned<i64>>,
     #[serde(default)]
     pub modes: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub min_items: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub max_items: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub required_unless: Option<Spanned<Ordered<Vec<Spanned<Scalar>>>>>,
+    #[serde(default)]
+    pub value: Option<Spanned<Scalar>>,
     /// Removed in xpay-rs 0.2; kept only to point at the replacement.
     #[serde(default)]
     pub required_in: Option<Spanned<Vec<Spanned<String>>>>,
@@ -147,6 +155,8 @@ pub struct RawPayment {
     pub doc: Option<String>,
     pub uri: Spanned<String>,
     #[serde(default)]
+    pub sign_env: Option<Spanned<u8>>,
+    #[serde(default)]
     pub modes: Ordered<Spanned<String>>,
     pub fields: Ordered<RawField>,
 }
@@ -161,7 +171,7 @@ pub struct RawEvent {
     #[serde(default)]
     pub doc: Option<String>,
     #[serde(default)]
-    pub dedup_key: Option<Spanned<String>>,
+    pub dedup_key: Option<Spanned<OneOrMany>>,
     #[serde(default)]
     pub reply: Option<Spanned<String>>,
     #[serde(default)]
@@ -176,6 +186,18 @@ pub struct RawError {
     pub name: Spanned<String>,
     #[serde(default)]
     pub message: Option<String>,
+    #[serde(default)]
+    pub fix: Option<String>,
+}
+
+/// A string or a list of strings (a dedup key of one field or several).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// One.
+    One(String),
+    /// Several.
+    Many(Vec<String>),
 }
 
 /// The whole file.
@@ -199,6 +221,8 @@ pub struct RawSpec {
     pub events: Vec<RawEvent>,
     #[serde(default)]
     pub errors: Vec<RawError>,
+    #[serde(default)]
+    pub client_errors: Vec<RawError>,
 }
 
 /// Parses the YAML text. YAML and shape errors stop at the first (serde's way); it is returned

@@ -18,6 +18,7 @@
 //! | 268490006 | `currency_pay` of more tokens than the balance |
 //! | 268490009 | `pay+user` action for an openid that never logged in |
 //! | 268490016 | `refund_order` whose `left_fee` is not the order's |
+//! | 87009 | `/wxa/checksession` with a signature that is not the user's latest session key's |
 //!
 //! Any other errcode (or HTTP status) can be injected with [`fail_next`].
 //!
@@ -36,6 +37,8 @@ pub const DUPLICATE: i64 = 268_490_004;
 pub const ALREADY_CANCELLED: i64 = 268_490_005;
 /// Not enough tokens.
 pub const INSUFFICIENT_BALANCE: i64 = 268_490_006;
+/// `/wxa/checksession`: the signature is not made with the user's current session key.
+pub const SESSION_SIGNATURE_INVALID: i64 = 87009;
 /// No session key for the openid: the user never logged in.
 pub const SESSION_KEY_MISSING: i64 = 268_490_009;
 /// A batch task is running (only by injection: tasks here finish at once).

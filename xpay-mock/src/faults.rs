@@ -20,6 +20,8 @@ pub const STABLE_TOKEN: &str = "stable_token";
 pub const TOKEN: &str = "token";
 /// The endpoint key of `GET /sns/jscode2session`.
 pub const JSCODE2SESSION: &str = "jscode2session";
+/// `GET /wxa/checksession`.
+pub const CHECKSESSION: &str = "checksession";
 
 /// How an injected failure answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +92,7 @@ pub fn endpoint_key(name: &str) -> Result<&'static str> {
         STABLE_TOKEN => return Ok(STABLE_TOKEN),
         TOKEN => return Ok(TOKEN),
         JSCODE2SESSION | "code2session" => return Ok(JSCODE2SESSION),
+        CHECKSESSION | "check_session" => return Ok(CHECKSESSION),
         _ => {}
     }
     xpay::api::SPEC

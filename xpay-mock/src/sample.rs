@@ -17,8 +17,8 @@ use xpay::meta::{ActionMeta, FieldMeta, Rules, TypeMeta};
 /// inner zero value for a JSON-in-a-string type.
 pub fn zero_value(ty: &TypeMeta) -> Value {
     match ty {
-        TypeMeta::String | TypeMeta::StrEnum(_) => Value::from(""),
-        TypeMeta::Int | TypeMeta::Env | TypeMeta::IntEnum(_) => Value::from(0),
+        TypeMeta::String | TypeMeta::StrEnum(..) => Value::from(""),
+        TypeMeta::Int | TypeMeta::Env | TypeMeta::IntEnum(..) => Value::from(0),
         TypeMeta::Bool => Value::Bool(false),
         TypeMeta::Object(_, fields) => zero_object(fields),
         TypeMeta::List(_) => Value::Array(Vec::new()),
@@ -77,13 +77,17 @@ fn sample_int(rules: &Rules) -> Value {
 pub fn sample_value(name: &str, ty: &TypeMeta, rules: &Rules, env: Env) -> Value {
     match ty {
         TypeMeta::String => sample_string(name, rules),
-        // String enums of requests are digit codes ("0".."5", "1".."3"): "1" is valid in all.
-        TypeMeta::StrEnum(_) => Value::from("1"),
-        TypeMeta::Int | TypeMeta::IntEnum(_) => sample_int(rules),
+        // The first value the spec lists.
+        TypeMeta::StrEnum(_, values) => Value::from(values.first().copied().unwrap_or_default()),
+        TypeMeta::IntEnum(_, values) => Value::from(values.first().copied().unwrap_or_default()),
+        TypeMeta::Int => sample_int(rules),
         TypeMeta::Env => Value::from(env.as_u8()),
         TypeMeta::Bool => Value::Bool(true),
         TypeMeta::Object(_, fields) => sample_object(fields, env),
-        TypeMeta::List(inner) => Value::Array(vec![sample_value(name, inner, &Rules::NONE, env)]),
+        TypeMeta::List(inner) => {
+            let n = rules.min_items.unwrap_or(1).max(1) as usize;
+            Value::Array(vec![sample_value(name, inner, &Rules::NONE, env); n])
+        }
         TypeMeta::Json(inner) => Value::from(sample_value(name, inner, rules, env).to_string()),
     }
 }
@@ -94,10 +98,14 @@ pub fn sample_object(fields: &[FieldMeta], env: Env) -> Value {
         fields
             .iter()
             .map(|f| {
-                (
-                    f.name.to_string(),
-                    sample_value(f.name, f.ty, &f.rules, env),
-                )
+                let value = match f.pinned {
+                    Some(pinned) => pinned
+                        .parse::<i64>()
+                        .map(Value::from)
+                        .unwrap_or_else(|_| Value::from(pinned)),
+                    None => sample_value(f.name, f.ty, &f.rules, env),
+                };
+                (f.name.to_string(), value)
             })
             .collect(),
     )

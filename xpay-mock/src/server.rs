@@ -23,9 +23,12 @@ use crate::config::MockConfig;
 use crate::credentials::Credentials;
 use crate::errcodes::{
     DATA_FORMAT_ERROR, INVALID_CODE, INVALID_FIELD, INVALID_GRANT_TYPE, INVALID_URL,
+    SESSION_SIGNATURE_INVALID,
 };
 use crate::error::{MockError, Result};
-use crate::faults::{Fault, Faults, JSCODE2SESSION, STABLE_TOKEN, TOKEN, endpoint_key};
+use crate::faults::{
+    CHECKSESSION, Fault, Faults, JSCODE2SESSION, STABLE_TOKEN, TOKEN, endpoint_key,
+};
 use crate::ledger::{Balance, CashOrder, Ledger, Payment};
 use crate::push::{Delivery, PushJob, PushTarget, Pusher};
 use crate::sample::sample_response;
@@ -166,15 +169,27 @@ impl Shared {
             .push_target
             .clone()
             .ok_or_else(|| MockError::Config("no push target is set".into()))?;
-        let key = ["OutTradeNo", "MchRefundId", "RequestId", "pay_order_id"]
-            .iter()
-            .find_map(|k| fields.get(*k).and_then(Value::as_str))
-            .unwrap_or_default()
-            .to_string();
-        let event: &'static str = xpay::api::SPEC
+        let meta = xpay::api::SPEC
             .event(event)
-            .map(|e| e.name)
             .ok_or_else(|| MockError::Config(format!("unknown event `{event}`")))?;
+        // The event's dedup key, from the fields given (paths like `A.B`, parts joined by `:`).
+        let key = meta
+            .dedup_key
+            .iter()
+            .map(|path| {
+                let mut v = fields.get(path.split('.').next().unwrap_or_default());
+                for step in path.split('.').skip(1) {
+                    v = v.and_then(|v| v.get(step));
+                }
+                v.map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(":");
+        let event: &'static str = meta.name;
         let job = PushJob {
             event,
             key,
@@ -199,6 +214,7 @@ impl Shared {
 /// | `POST /cgi-bin/stable_token` | JSON `{grant_type, appid, secret, force_refresh}` → `{access_token, expires_in}` |
 /// | `GET /cgi-bin/token?grant_type&appid&secret` | classic token: a new one each call, the old one valid 5 more minutes |
 /// | `GET /sns/jscode2session?appid&secret&js_code&grant_type=authorization_code` | `{openid, session_key}` |
+/// | `GET /wxa/checksession?access_token&openid&signature&sig_method=hmac_sha256` | errcode 0 for the user's latest session key, 87009 otherwise |
 /// | `POST /xpay/{action}` | every action of the built-in spec, checked ([`verify`](crate::verify)) then answered by the [ledger](crate::ledger) or with a [sample](crate::sample) |
 /// | `POST /mock/login` | `{js_code}` → `{openid, session_key}` |
 /// | `POST /mock/pay` | a [`Payment`] → `{order, delivery}` (see [`pay`](Self::pay)) |
@@ -479,6 +495,7 @@ fn router(shared: AppState, max_body: usize) -> Router {
         .route("/cgi-bin/stable_token", post(stable_token))
         .route("/cgi-bin/token", get(classic_token))
         .route("/sns/jscode2session", get(jscode2session))
+        .route("/wxa/checksession", get(checksession))
         .route("/xpay/{action}", post(xpay))
         .route("/mock/login", post(mock_login))
         .route("/mock/pay", post(mock_pay))
@@ -616,6 +633,41 @@ async fn jscode2session(State(s): State<AppState>, RawQuery(raw): RawQuery) -> J
         }
     };
     s.record(JSCODE2SESSION, &answer);
+    answer
+}
+
+/// `/wxa/checksession`: valid when `signature` is `hex(HMAC-SHA256(session_key, ""))` of the
+/// user's latest session key; 87009 otherwise.
+async fn checksession(State(s): State<AppState>, RawQuery(raw): RawQuery) -> JsonAnswer {
+    let answer = match s.gate(CHECKSESSION).await {
+        Some(a) => a,
+        None => {
+            let q = parse_query(raw.as_deref());
+            let g = s.lock();
+            if let Err(r) = g.auth.check_token(get_str(&q, "access_token")) {
+                r.into()
+            } else if get_str(&q, "sig_method") != Some("hmac_sha256") {
+                Reject::new(INVALID_FIELD, "invalid sig_method: only hmac_sha256").into()
+            } else {
+                let valid = get_str(&q, "openid")
+                    .and_then(|openid| g.auth.session_key(openid))
+                    .and_then(|k| xpay::SessionKey::new(k).ok())
+                    .zip(get_str(&q, "signature"))
+                    .is_some_and(|(k, given)| {
+                        xpay::signing::signatures_equal(
+                            &xpay::signing::user_signature(&k, b""),
+                            given,
+                        )
+                    });
+                if valid {
+                    JsonAnswer::ok(json!({}))
+                } else {
+                    Reject::new(SESSION_SIGNATURE_INVALID, "invalid signature").into()
+                }
+            }
+        }
+    };
+    s.record(CHECKSESSION, &answer);
     answer
 }
 

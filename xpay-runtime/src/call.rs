@@ -172,6 +172,14 @@ impl Client {
             if body.get(f.name).is_some_and(|v| !v.is_null()) {
                 continue;
             }
+            if let Some(pinned) = f.pinned {
+                let value = match pinned.parse::<i64>() {
+                    Ok(n) if f.ty.is_number() => Value::from(n),
+                    _ => Value::from(pinned),
+                };
+                body.insert(f.name.to_string(), value);
+                continue;
+            }
             let value = match (f.fill, f.default) {
                 (Some(Fill::Env), _) => Value::from(ctx.env.as_u8()),
                 (Some(Fill::OfferId), _) => {
@@ -186,14 +194,7 @@ impl Client {
             body.insert(f.name.to_string(), value);
         }
         let body = Value::Object(body);
-        crate::check::value(meta.name, &At::Root, meta.request, &body)?;
-        for group in meta.one_of {
-            let members: Vec<(&str, bool)> = group
-                .iter()
-                .map(|n| (*n, body.get(*n).is_some_and(|v| !v.is_null())))
-                .collect();
-            crate::check::one_of(meta.name, &members)?;
-        }
+        meta.check_body(&body, crate::check::Side::Client)?;
         let env = meta
             .env_field()
             .and_then(|f| body.get(f.name))

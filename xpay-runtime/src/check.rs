@@ -54,6 +54,40 @@ pub enum Violation {
     },
     /// A required field is absent.
     Missing,
+    /// A field required unless another has certain values is absent.
+    MissingUnless {
+        /// The other field.
+        field: String,
+        /// The values of the other field that make this one optional.
+        values: Vec<String>,
+    },
+    /// A field whose value the spec pins has another value.
+    Pinned {
+        /// The only value allowed.
+        value: String,
+    },
+    /// Fewer list items than `min_items`.
+    TooFew {
+        /// How many items.
+        len: usize,
+        /// The spec's minimum.
+        min: u32,
+    },
+    /// More list items than `max_items` (one item per call, say).
+    TooMany {
+        /// How many items.
+        len: usize,
+        /// The spec's maximum.
+        max: u32,
+    },
+    /// An enum value the spec does not list (refused by a server; a client sends it with a
+    /// warning, since the spec may lag WeChat).
+    UnknownValue {
+        /// The value given.
+        value: String,
+        /// The values the spec lists.
+        known: Vec<String>,
+    },
     /// None of a group of which exactly one must be set.
     NoneOf {
         /// The group's members.
@@ -103,6 +137,21 @@ impl fmt::Display for Violation {
             }
             Violation::TooLarge { value, max } => write!(f, "is {value}; it must be at most {max}"),
             Violation::Missing => f.write_str("is required"),
+            Violation::MissingUnless { field, values } => {
+                write!(f, "is required unless `{field}` is {}", values.join(" or "))
+            }
+            Violation::Pinned { value } => write!(f, "must be {value}"),
+            Violation::TooFew { len, min } => {
+                write!(f, "has {len} items; it must have at least {min}")
+            }
+            Violation::TooMany { len, max } => {
+                write!(f, "has {len} items; it must have at most {max}")
+            }
+            Violation::UnknownValue { value, known } => write!(
+                f,
+                "is {value}, which the spec does not list (values: {})",
+                known.join(", ")
+            ),
             Violation::NoneOf { members } => {
                 write!(f, "is missing: set exactly one of {}", or_list(members))
             }
@@ -261,6 +310,69 @@ pub fn int_rules(value: i128, rules: &Rules) -> Result<(), Violation> {
     Ok(())
 }
 
+/// Checks a list field's length against its rules.
+pub fn items(ctx: &str, at: &At<'_>, field: &str, len: usize, rules: &Rules) -> Result<(), Error> {
+    items_rules(len, rules).map_err(|v| at.field(field).error(ctx, v))
+}
+
+/// Checks a list's length against rules, without a place.
+pub fn items_rules(len: usize, rules: &Rules) -> Result<(), Violation> {
+    if let Some(min) = rules.min_items
+        && len < min as usize
+    {
+        return Err(Violation::TooFew { len, min });
+    }
+    if let Some(max) = rules.max_items
+        && len > max as usize
+    {
+        return Err(Violation::TooMany { len, max });
+    }
+    Ok(())
+}
+
+/// A field required unless `other` holds one of `values`: `Ok` when it is given or excused.
+pub fn required_unless(
+    ctx: &str,
+    at: &At<'_>,
+    field: &str,
+    given: bool,
+    other: (&str, Option<&str>),
+    values: &[&str],
+) -> Result<(), Error> {
+    if given || other.1.is_some_and(|v| values.contains(&v)) {
+        return Ok(());
+    }
+    Err(at.field(field).error(
+        ctx,
+        Violation::MissingUnless {
+            field: other.0.to_string(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        },
+    ))
+}
+
+/// An enum value the spec does not list, in a typed request: sent, with a warning, since the
+/// spec may lag WeChat (a server refuses it instead).
+pub fn unknown_value(ctx: &str, at: &At<'_>, field: &str, value: &dyn fmt::Display) {
+    tracing::warn!(
+        action = ctx,
+        field = %at.field(field),
+        value = %crate::secret::escape_controls(&value.to_string()),
+        "sending an enum value the spec does not list"
+    );
+}
+
+/// Who checks a dynamic body: a client (`json<T>` fields may be given as the value itself, and
+/// enum values the spec does not list are sent with a warning) or a server standing in for
+/// WeChat (`json<T>` fields must be text, unknown enum values are refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The client, before sending.
+    Client,
+    /// A server, on receiving.
+    Server,
+}
+
 /// Exactly one member of the group must be set.
 pub fn one_of(ctx: &str, members: &[(&str, bool)]) -> Result<(), Error> {
     let mut set = members.iter().filter(|(_, s)| *s).map(|(n, _)| *n);
@@ -301,10 +413,16 @@ pub fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-/// Checks a JSON object against a field table: unknown fields, required fields, types and
-/// rules, recursively. Used for dynamic calls (and by the fake server); typed calls get the same
+/// Checks a JSON object against a field table: unknown fields, required fields, pinned values,
+/// types and rules, recursively. Used for dynamic calls and by servers; typed calls get the same
 /// rules from generated code.
-pub fn value(ctx: &str, at: &At<'_>, fields: &[FieldMeta], body: &Value) -> Result<(), Error> {
+pub fn value(
+    ctx: &str,
+    at: &At<'_>,
+    fields: &[FieldMeta],
+    body: &Value,
+    side: Side,
+) -> Result<(), Error> {
     let Some(obj) = body.as_object() else {
         return Err(at.error(
             ctx,
@@ -326,19 +444,59 @@ pub fn value(ctx: &str, at: &At<'_>, fields: &[FieldMeta], body: &Value) -> Resu
         }
     }
     for f in fields {
-        match obj.get(f.name) {
-            None | Some(Value::Null) if f.always_sent() => {
+        let given = obj.get(f.name).filter(|v| !v.is_null());
+        if let (Some(v), Some(pinned)) = (given, f.pinned)
+            && text(v).as_deref() != Some(pinned)
+        {
+            return Err(at.field(f.name).error(
+                ctx,
+                Violation::Pinned {
+                    value: pinned.to_string(),
+                },
+            ));
+        }
+        match given {
+            None if f.always_sent() => {
                 return Err(at.field(f.name).error(ctx, Violation::Missing));
             }
-            None | Some(Value::Null) => {}
-            Some(v) => typed(ctx, &at.field(f.name), f.ty, &f.rules, v)?,
+            None => {
+                if let Some((other, values)) = f.required_unless {
+                    let other_value = obj.get(other).and_then(text);
+                    required_unless(
+                        ctx,
+                        at,
+                        f.name,
+                        false,
+                        (other, other_value.as_deref()),
+                        values,
+                    )?;
+                }
+            }
+            Some(v) => typed(ctx, &at.field(f.name), f.ty, &f.rules, v, side)?,
         }
     }
     Ok(())
 }
 
+/// A scalar JSON value as text (`"apple"` → `apple`, `1` → `1`).
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
 /// Checks one JSON value against its type and rules.
-pub fn typed(ctx: &str, at: &At<'_>, ty: &TypeMeta, rules: &Rules, v: &Value) -> Result<(), Error> {
+pub fn typed(
+    ctx: &str,
+    at: &At<'_>,
+    ty: &TypeMeta,
+    rules: &Rules,
+    v: &Value,
+    side: Side,
+) -> Result<(), Error> {
     let wrong = |expected: &'static str| {
         Err(at.error(
             ctx,
@@ -351,17 +509,47 @@ pub fn typed(ctx: &str, at: &At<'_>, ty: &TypeMeta, rules: &Rules, v: &Value) ->
             },
         ))
     };
+    let unknown = |value: String, known: Vec<String>| -> Result<(), Error> {
+        match side {
+            Side::Server => Err(at.error(ctx, Violation::UnknownValue { value, known })),
+            Side::Client => {
+                tracing::warn!(
+                    action = ctx,
+                    field = %at,
+                    value = %crate::secret::escape_controls(&value),
+                    "sending an enum value the spec does not list"
+                );
+                Ok(())
+            }
+        }
+    };
     match ty {
-        TypeMeta::String | TypeMeta::StrEnum(_) => match v.as_str() {
+        TypeMeta::String => match v.as_str() {
             Some(s) => string_rules(s, rules).map_err(|e| at.error(ctx, e)),
             None => wrong("a string"),
         },
-        TypeMeta::Int | TypeMeta::IntEnum(_) => match v
+        TypeMeta::StrEnum(_, values) => match v.as_str() {
+            Some(s) if values.contains(&s) => string_rules(s, rules).map_err(|e| at.error(ctx, e)),
+            Some(s) => unknown(
+                format!("{:?}", s.escape_debug().to_string()),
+                values.iter().map(|v| format!("{v:?}")).collect(),
+            ),
+            None => wrong("a string"),
+        },
+        TypeMeta::Int | TypeMeta::IntEnum(..) => match v
             .as_i64()
             .map(i128::from)
             .or_else(|| v.as_u64().map(i128::from))
         {
-            Some(n) => int_rules(n, rules).map_err(|e| at.error(ctx, e)),
+            Some(n) => {
+                int_rules(n, rules).map_err(|e| at.error(ctx, e))?;
+                match ty {
+                    TypeMeta::IntEnum(_, values) if !values.iter().any(|k| i128::from(*k) == n) => {
+                        unknown(n.to_string(), values.iter().map(i64::to_string).collect())
+                    }
+                    _ => Ok(()),
+                }
+            }
             None => wrong("an integer"),
         },
         TypeMeta::Env => match v.as_u64() {
@@ -372,23 +560,26 @@ pub fn typed(ctx: &str, at: &At<'_>, ty: &TypeMeta, rules: &Rules, v: &Value) ->
             Value::Bool(_) => Ok(()),
             _ => wrong("a boolean"),
         },
-        TypeMeta::Object(_, fields) => value(ctx, at, fields, v),
+        TypeMeta::Object(_, fields) => value(ctx, at, fields, v, side),
         TypeMeta::List(inner) => match v.as_array() {
-            Some(items) => {
-                for (n, item) in items.iter().enumerate() {
-                    typed(ctx, &At::Index(at, n), inner, &Rules::NONE, item)?;
+            Some(list) => {
+                items_rules(list.len(), rules).map_err(|e| at.error(ctx, e))?;
+                for (n, item) in list.iter().enumerate() {
+                    typed(ctx, &At::Index(at, n), inner, &Rules::NONE, item, side)?;
                 }
                 Ok(())
             }
             None => wrong("an array"),
         },
-        // A JSON-in-a-string field may be given as the structure itself or as its text.
-        TypeMeta::Json(inner) => match v {
-            Value::String(text) => match serde_json::from_str::<Value>(text) {
-                Ok(parsed) => typed(ctx, at, inner, rules, &parsed),
+        // A JSON-in-a-string field: text holding JSON on the wire. A client may give the
+        // structure itself (it is written as text before signing); a server refuses it.
+        TypeMeta::Json(inner) => match (v, side) {
+            (Value::String(text), _) => match serde_json::from_str::<Value>(text) {
+                Ok(parsed) => typed(ctx, at, inner, rules, &parsed, side),
                 Err(e) => Err(at.error(ctx, Violation::Other(format!("must hold JSON text: {e}")))),
             },
-            other => typed(ctx, at, inner, rules, other),
+            (other, Side::Client) => typed(ctx, at, inner, rules, other, side),
+            (_, Side::Server) => wrong("a string holding JSON text"),
         },
     }
 }

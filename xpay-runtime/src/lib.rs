@@ -37,7 +37,7 @@ pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, RetryPolicy};
 pub use env::Env;
 pub use error::{Error, Result, Setting, SharedSource};
 pub use json_string::JsonString;
-pub use login::Login;
+pub use login::{Login, SessionCheck};
 pub use payment::PaymentParams;
 pub use secret::{AccessToken, AppKey, AppSecret, CallbackToken, SessionKey};
 pub use unknown::{ParseEnumError, UnknownValue};
@@ -68,6 +68,7 @@ pub mod errcode {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::action::FillContext;
+    pub use crate::secret::escape_controls;
     pub use serde;
     pub use serde_json;
 

@@ -105,3 +105,75 @@ impl Client {
         }
     }
 }
+
+/// What `/wxa/checksession` said of a stored session key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionCheck {
+    /// The key is the user's current one: `pay+user` actions signed with it will verify.
+    Valid,
+    /// The key is stale (errcode 87009): log the user in again before a `pay+user` action,
+    /// which would otherwise fail with 268490009.
+    Stale,
+}
+
+impl Client {
+    /// Checks a stored session key before the `pay+user` actions that would fail with
+    /// 268490009 on a stale one (`GET /wxa/checksession`, signed with
+    /// `hex(HMAC-SHA256(session_key, ""))`). Errcode 87009 is [`SessionCheck::Stale`]; any other
+    /// errcode is an [`Error::WeChat`].
+    pub async fn check_session(
+        &self,
+        openid: &str,
+        session_key: &SessionKey,
+    ) -> Result<SessionCheck> {
+        const ACTION: &str = "checksession";
+        /// The signature of a stale session key.
+        const INVALID_SIGNATURE: i64 = 87009;
+        if openid.is_empty() {
+            return Err(Error::invalid(
+                ACTION,
+                "openid",
+                crate::check::Violation::Missing,
+            ));
+        }
+        let signature = crate::signing::user_signature(session_key, b"");
+        let token = self.tokens()?.get().await?;
+        let mut url = self.url("/wxa/checksession")?;
+        url.query_pairs_mut()
+            .append_pair("access_token", token.expose())
+            .append_pair("openid", openid)
+            .append_pair("signature", &signature)
+            .append_pair("sig_method", "hmac_sha256");
+        let resp = self
+            .inner
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| Error::transport(ACTION, e))?;
+        if !resp.status().is_success() {
+            return Err(Error::Http {
+                action: ACTION.into(),
+                status: resp.status().as_u16(),
+            });
+        }
+        const LIMIT: usize = 64 * 1024;
+        let body = read_limited(resp, LIMIT)
+            .await
+            .map_err(|e| e.into_error(ACTION, LIMIT))?;
+        let status = crate::call::read_status(&body).map_err(|f| {
+            self.decode_error(ACTION, f.what, f.error, Some(session_key), Some(&token))
+        })?;
+        match status.errcode {
+            0 => Ok(SessionCheck::Valid),
+            INVALID_SIGNATURE => Ok(SessionCheck::Stale),
+            code => Err(Error::WeChat {
+                action: ACTION.into(),
+                errcode: code,
+                errmsg: self.clean(&status.errmsg, Some(session_key), Some(&token)),
+                meaning: None,
+            }),
+        }
+    }
+}

@@ -65,10 +65,10 @@ pub enum TypeMeta {
     Bool,
     /// `0` or `1`: production or sandbox.
     Env,
-    /// An enum carried as an integer.
-    IntEnum(&'static str),
-    /// An enum carried as a string.
-    StrEnum(&'static str),
+    /// An enum carried as an integer: its name and the values the spec lists.
+    IntEnum(&'static str, &'static [i64]),
+    /// An enum carried as a string: its name and the values the spec lists.
+    StrEnum(&'static str, &'static [&'static str]),
     /// A JSON object with these fields, named by its type name.
     Object(&'static str, &'static [FieldMeta]),
     /// A JSON array of this type.
@@ -80,7 +80,7 @@ pub enum TypeMeta {
 impl TypeMeta {
     /// Whether the wire value is a JSON number (integers, env and integer enums).
     pub const fn is_number(&self) -> bool {
-        matches!(self, TypeMeta::Int | TypeMeta::Env | TypeMeta::IntEnum(_))
+        matches!(self, TypeMeta::Int | TypeMeta::Env | TypeMeta::IntEnum(..))
     }
 }
 
@@ -99,6 +99,10 @@ pub struct Rules {
     pub min: Option<i64>,
     /// Maximum numeric value.
     pub max: Option<i64>,
+    /// Fewest items of a list.
+    pub min_items: Option<u32>,
+    /// Most items of a list (`1`: one item per call).
+    pub max_items: Option<u32>,
 }
 
 impl Rules {
@@ -110,6 +114,8 @@ impl Rules {
         no_leading: None,
         min: None,
         max: None,
+        min_items: None,
+        max_items: None,
     };
 
     /// Whether any rule is set.
@@ -120,6 +126,8 @@ impl Rules {
             && self.no_leading.is_none()
             && self.min.is_none()
             && self.max.is_none()
+            && self.min_items.is_none()
+            && self.max_items.is_none()
     }
 }
 
@@ -140,6 +148,10 @@ pub struct FieldMeta {
     pub rules: Rules,
     /// For payment fields: the modes the field belongs to (empty: every mode).
     pub modes: &'static [&'static str],
+    /// Required unless this other field of the body has one of these values (as text).
+    pub required_unless: Option<(&'static str, &'static [&'static str])>,
+    /// A value always sent, which the caller cannot change (as text; `0` for a pinned env).
+    pub pinned: Option<&'static str>,
 }
 
 impl FieldMeta {
@@ -153,12 +165,14 @@ impl FieldMeta {
             default: None,
             rules: Rules::NONE,
             modes: &[],
+            required_unless: None,
+            pinned: None,
         }
     }
 
     /// Whether the field is always present on the wire once the client has filled it.
     pub const fn always_sent(&self) -> bool {
-        self.required || self.fill.is_some() || self.default.is_some()
+        self.required || self.fill.is_some() || self.default.is_some() || self.pinned.is_some()
     }
 
     /// Whether a payment field belongs to `mode` (every field belongs to every mode unless
@@ -176,6 +190,7 @@ impl FieldMeta {
             self.ty,
             &self.rules,
             value,
+            crate::check::Side::Server,
         )
     }
 }
@@ -218,12 +233,21 @@ impl ActionMeta {
         matches!(self.signing, Signing::PayUser)
     }
 
-    /// Checks a JSON request body against the action's table, as a server would: no unknown
-    /// fields, every field the client always sends present, types and rules, and exactly one
-    /// member of each one_of group. The error is [`Error::Invalid`](crate::Error::Invalid),
-    /// naming the field.
+    /// Checks a JSON request body against the action's table, as WeChat would: no unknown
+    /// fields, every field the client always sends present, pinned values, types and rules,
+    /// `json<T>` fields as text, no enum value the spec does not list, and exactly one member
+    /// of each one_of group. The error is [`Error::Invalid`](crate::Error::Invalid), naming the
+    /// field.
     pub fn check_request(&self, body: &serde_json::Value) -> Result<(), crate::Error> {
-        crate::check::value(self.name, &crate::check::At::Root, self.request, body)?;
+        self.check_body(body, crate::check::Side::Server)
+    }
+
+    pub(crate) fn check_body(
+        &self,
+        body: &serde_json::Value,
+        side: crate::check::Side,
+    ) -> Result<(), crate::Error> {
+        crate::check::value(self.name, &crate::check::At::Root, self.request, body, side)?;
         for group in self.one_of {
             let members: Vec<(&str, bool)> = group
                 .iter()
@@ -242,8 +266,9 @@ pub struct EventMeta {
     pub name: &'static str,
     /// The spec's doc line.
     pub doc: &'static str,
-    /// The field that identifies the push across retries.
-    pub dedup_key: Option<&'static str>,
+    /// The fields that together identify the push across retries, as paths of wire names
+    /// (`OutTradeNo`, `AppleSubscriptionInfo.OriginalTransactionId`); empty when it has none.
+    pub dedup_key: &'static [&'static str],
     /// Whether the handler must compose the reply itself.
     pub custom_reply: bool,
     /// The event's own fields (the envelope's are in the envelope table).
@@ -269,6 +294,8 @@ pub struct PaymentMeta {
     pub uri: &'static str,
     /// The modes (empty when the kind has none).
     pub modes: &'static [ModeMeta],
+    /// The env whose AppKey always signs, whatever the client's (Apple has no sandbox).
+    pub sign_env: Option<crate::Env>,
     /// The signData fields, in signData order.
     pub fields: &'static [FieldMeta],
 }
@@ -296,6 +323,8 @@ pub struct ErrorMeta {
     pub name: &'static str,
     /// What it means, `中文 — English`.
     pub message: &'static str,
+    /// What usually resolves it.
+    pub fix: Option<&'static str>,
 }
 
 /// A whole spec's tables.
@@ -311,6 +340,8 @@ pub struct SpecMeta {
     pub errors: &'static [ErrorMeta],
     /// The client-side payment kinds.
     pub payments: &'static [&'static PaymentMeta],
+    /// The codes the client-side payment APIs report to the mini program (`errCode`).
+    pub client_errors: &'static [ErrorMeta],
 }
 
 impl SpecMeta {
@@ -321,6 +352,7 @@ impl SpecMeta {
         events: &[],
         errors: &[],
         payments: &[],
+        client_errors: &[],
     };
 
     /// Finds an action by name or alias.
@@ -344,6 +376,11 @@ impl SpecMeta {
     /// What an errcode means, from this spec's table.
     pub fn meaning(&self, code: i64) -> Option<&'static str> {
         self.error(code).map(|e| e.message)
+    }
+
+    /// Finds a code the client-side payment APIs report.
+    pub fn client_error(&self, code: i64) -> Option<&'static ErrorMeta> {
+        self.client_errors.iter().find(|e| e.code == code)
     }
 
     /// Finds a payment kind by name.

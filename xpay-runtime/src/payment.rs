@@ -134,7 +134,7 @@ impl Client {
         }
         let ctx = self.fill_context();
         let mut out = Vec::with_capacity(payment.fields.len());
-        let mut env = ctx.env;
+        let mut env = payment.sign_env.unwrap_or(ctx.env);
         for f in payment.fields {
             let value = given.get(f.name).filter(|v| !v.is_null());
             let in_mode = mode.is_none_or(|m| f.in_mode(m.name));
@@ -155,7 +155,14 @@ impl Client {
                     ));
                 }
                 (None, Some(v)) => {
-                    crate::check::typed(CTX, &At::Root.field(f.name), f.ty, &f.rules, v)?;
+                    crate::check::typed(
+                        CTX,
+                        &At::Root.field(f.name),
+                        f.ty,
+                        &f.rules,
+                        v,
+                        crate::check::Side::Client,
+                    )?;
                     v.clone()
                 }
                 (None, None) => match f.default {

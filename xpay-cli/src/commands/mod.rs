@@ -6,7 +6,9 @@
 
 pub mod call;
 pub mod callback;
+pub mod check_session;
 pub mod demo;
+pub mod explain;
 pub mod mock;
 pub mod sign_payment;
 pub mod spec;
@@ -19,6 +21,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::SignPayment(args) => sign_payment::run(args),
         Command::Call(args) => call::run(args),
+        Command::CheckSession(args) => check_session::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Spec(cmd) => spec::run(cmd),
         Command::Callback(cmd) => callback::run(cmd),
         Command::Mock(args) => mock::run(args),

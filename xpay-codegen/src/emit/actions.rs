@@ -103,12 +103,17 @@ pub(crate) fn emit_action(cx: &Cx<'_>, a: &Action) -> TokenStream {
     let env = a
         .request
         .iter()
-        .find(|f| f.wire == "env" && f.fill == Some(Fill::Env))
+        .find(|f| f.ty == Ty::Env && (f.fill == Some(Fill::Env) || f.pinned.is_some()))
         .map(|f| {
             let i = field_ident(&f.rust);
+            let value = if f.pinned.is_some() {
+                quote!(::core::option::Option::Some(self.#i))
+            } else {
+                quote!(self.#i)
+            };
             quote! {
                 fn __env(&self) -> ::core::option::Option<#rt::Env> {
-                    self.#i
+                    #value
                 }
             }
         });
@@ -247,19 +252,25 @@ pub(crate) fn default_value(cx: &Cx<'_>, ty: &Ty, literal: &str) -> TokenStream 
 
 /// Whether values of this type have checks to run (rules, or nested objects with rules).
 fn needs_check(cx: &Cx<'_>, ty: &Ty) -> bool {
+    let field_needs = |f: &Field| {
+        !f.rules.is_empty()
+            || f.required_unless.is_some()
+            || is_enum(cx, &f.ty)
+            || needs_check(cx, &f.ty)
+    };
     match ty {
         Ty::Named(n) => match cx.spec.type_def(n).map(|t| &t.kind) {
-            Some(TypeKind::Object { fields }) => fields
-                .iter()
-                .any(|f| !f.rules.is_empty() || needs_check(cx, &f.ty)),
-            Some(TypeKind::OneOf { members }) => members
-                .iter()
-                .any(|f| !f.rules.is_empty() || needs_check(cx, &f.ty)),
+            Some(TypeKind::Object { fields }) => fields.iter().any(field_needs),
+            Some(TypeKind::OneOf { members }) => members.iter().any(field_needs),
             _ => false,
         },
         Ty::List(t) | Ty::Json(t) => needs_check(cx, t),
         _ => false,
     }
+}
+
+fn is_enum(cx: &Cx<'_>, ty: &Ty) -> bool {
+    matches!(ty, Ty::Named(n) if matches!(cx.spec.type_def(n).map(|t| &t.kind), Some(TypeKind::Enum { .. })))
 }
 
 /// The statements that check one value: `value` is an expression of a reference to it, `at`
@@ -275,8 +286,13 @@ pub(crate) fn check_value(
 ) -> Option<TokenStream> {
     let check = quote!(__xpay_private::check);
     let mut stmts = Vec::new();
-    if !rules.is_empty() {
-        let r = super::meta::rules(cx, rules);
+    let value_rules = Rules {
+        min_items: None,
+        max_items: None,
+        ..rules.clone()
+    };
+    if !value_rules.is_empty() {
+        let r = super::meta::rules(cx, &value_rules);
         match ty {
             Ty::String => stmts.push(quote!(#check::string(ctx, #at, #wire, #value, &#r)?;)),
             Ty::Named(_) => {
@@ -287,6 +303,23 @@ pub(crate) fn check_value(
             ),
             _ => {}
         }
+    }
+    if rules.min_items.is_some() || rules.max_items.is_some() {
+        let r = super::meta::rules(cx, rules);
+        stmts.push(quote!(#check::items(ctx, #at, #wire, #value.len(), &#r)?;));
+    }
+    if let Ty::Named(n) = ty
+        && matches!(
+            cx.spec.type_def(n).map(|t| &t.kind),
+            Some(TypeKind::Enum { .. })
+        )
+    {
+        // The spec may lag WeChat: an unlisted value is sent, with a warning.
+        stmts.push(quote! {
+            if !#value.is_known() {
+                #check::unknown_value(ctx, #at, #wire, #value);
+            }
+        });
     }
     if needs_check(cx, ty) {
         match ty {
@@ -344,6 +377,42 @@ pub(crate) fn validate_fields(cx: &Cx<'_>, fields: &[Field]) -> Option<TokenStre
     let mut stmts = Vec::new();
     for f in fields {
         let i = field_ident(&f.rust);
+        if let Some((other, values)) = &f.required_unless
+            && let Some(o) = fields.iter().find(|o| &o.wire == other)
+        {
+            let oi = field_ident(&o.rust);
+            let wire = &f.wire;
+            let text = match &o.ty {
+                Ty::Named(n)
+                    if matches!(
+                        cx.spec.type_def(n).map(|t| &t.kind),
+                        Some(TypeKind::Enum {
+                            repr: Repr::Int,
+                            ..
+                        })
+                    ) =>
+                {
+                    quote!(v.wire().to_string())
+                }
+                Ty::Named(_) => quote!(v.as_str().to_string()),
+                _ => quote!(v.to_string()),
+            };
+            let other_value = if o.required || o.pinned.is_some() {
+                quote!(::core::option::Option::Some({ let v = &self.#oi; #text }))
+            } else {
+                quote!(self.#oi.as_ref().map(|v| #text))
+            };
+            stmts.push(quote! {
+                __xpay_private::check::required_unless(
+                    ctx,
+                    at,
+                    #wire,
+                    self.#i.is_some(),
+                    (#other, #other_value.as_deref()),
+                    &[#(#values),*],
+                )?;
+            });
+        }
         let Some(s) = check_value(cx, &f.ty, &f.rules, &f.wire, quote!(value), quote!(at)) else {
             continue;
         };

@@ -42,7 +42,7 @@ pub(crate) fn emit_events(cx: &Cx<'_>) -> TokenStream {
         let meta = super::meta::fields_meta(cx, &e.fields);
         let name = &e.name;
         let event_doc = &e.doc;
-        let dedup = super::actions::opt_str(e.dedup_key.as_deref());
+        let dedup_paths = e.dedup_key.iter().map(|p| p.join("."));
         let custom = e.custom_reply;
         structs.push(quote! {
             #body
@@ -54,7 +54,7 @@ pub(crate) fn emit_events(cx: &Cx<'_>) -> TokenStream {
                 pub const __META: #rt::meta::EventMeta = #rt::meta::EventMeta {
                     name: #name,
                     doc: #event_doc,
-                    dedup_key: #dedup,
+                    dedup_key: &[#(#dedup_paths),*],
                     custom_reply: #custom,
                     fields: Self::__FIELDS,
                 };
@@ -62,21 +62,20 @@ pub(crate) fn emit_events(cx: &Cx<'_>) -> TokenStream {
         });
         variants.push(quote!(#doc #v(#s),));
         arms_parse.push(quote! {
-            #name => <#s as #serde::Deserialize>::deserialize(message).map(Self::#v),
+            #name => ::core::result::Result::Ok(
+                match <#s as #serde::Deserialize>::deserialize(message) {
+                    ::core::result::Result::Ok(e) => Self::#v(e),
+                    ::core::result::Result::Err(error) => Self::Malformed {
+                        name: ::std::string::String::from(#name),
+                        fields: message.as_object().cloned().unwrap_or_default(),
+                        error: #rt::__private::escape_controls(&::std::string::ToString::to_string(&error)),
+                    },
+                },
+            ),
         });
         arms_name.push(quote!(Self::#v(_) => #name,));
-        let key = e
-            .dedup_key
-            .as_ref()
-            .and_then(|k| e.fields.iter().find(|f| &f.wire == k));
-        arms_key.push(match key {
-            Some(f) => {
-                let i = super::field_ident(&f.rust);
-                match f.ty {
-                    Ty::String => quote!(Self::#v(e) => e.#i.clone(),),
-                    _ => quote!(Self::#v(e) => e.#i.as_ref().map(::std::string::ToString::to_string),),
-                }
-            }
+        arms_key.push(match dedup_expr(cx, &e.fields, &e.dedup_key) {
+            Some(expr) => quote!(Self::#v(e) => #expr,),
             None => quote!(Self::#v(_) => ::core::option::Option::None,),
         });
         arms_custom.push(quote!(Self::#v(_) => #custom,));
@@ -106,6 +105,17 @@ pub(crate) fn emit_events(cx: &Cx<'_>) -> TokenStream {
                 /// Every field of the message, as WeChat sent it (typed as far as JSON goes).
                 fields: #json::Map<::std::string::String, #json::Value>,
             },
+            /// An event this spec lists, whose fields do not fit its type (a value of another
+            /// shape than WeChat documents). It still reaches the handler, with every field, so
+            /// the handler decides: acknowledged, it is not retried; an error makes WeChat retry.
+            Malformed {
+                /// The `Event` value.
+                name: ::std::string::String,
+                /// Every field of the message, as WeChat sent it.
+                fields: #json::Map<::std::string::String, #json::Value>,
+                /// What did not fit.
+                error: ::std::string::String,
+            },
         }
 
         impl Event {
@@ -113,17 +123,17 @@ pub(crate) fn emit_events(cx: &Cx<'_>) -> TokenStream {
             pub fn name(&self) -> &str {
                 match self {
                     #(#arms_name)*
-                    Self::Unknown { name, .. } => name.as_str(),
+                    Self::Unknown { name, .. } | Self::Malformed { name, .. } => name.as_str(),
                 }
             }
 
             /// The value that identifies this push across WeChat's retries (up to 15 over about
-            /// a day); `None` for events without one (unknown events included), whose handler
-            /// must be idempotent by itself.
+            /// a day); several fields are joined with `:`. `None` for events without one (unknown
+            /// and malformed events included), whose handler must be idempotent by itself.
             pub fn dedup_key(&self) -> ::core::option::Option<::std::string::String> {
                 match self {
                     #(#arms_key)*
-                    Self::Unknown { .. } => ::core::option::Option::None,
+                    Self::Unknown { .. } | Self::Malformed { .. } => ::core::option::Option::None,
                 }
             }
 
@@ -131,7 +141,7 @@ pub(crate) fn emit_events(cx: &Cx<'_>) -> TokenStream {
             pub fn needs_custom_reply(&self) -> bool {
                 match self {
                     #(#arms_custom)*
-                    Self::Unknown { .. } => false,
+                    Self::Unknown { .. } | Self::Malformed { .. } => false,
                 }
             }
         }
@@ -155,4 +165,61 @@ pub(crate) fn emit_events(cx: &Cx<'_>) -> TokenStream {
             }
         }
     }
+}
+
+/// The expression (with the event bound to `e`) that builds an event's dedup key from its
+/// paths, or `None` when it has none.
+fn dedup_expr(
+    cx: &Cx<'_>,
+    fields: &[crate::model::Field],
+    paths: &[Vec<String>],
+) -> Option<TokenStream> {
+    if paths.is_empty() {
+        return None;
+    }
+    let parts: Vec<TokenStream> = paths
+        .iter()
+        .map(|path| {
+            let mut scope: Vec<crate::model::Field> = fields.to_vec();
+            let mut expr: Option<TokenStream> = None;
+            let mut last = Ty::String;
+            for step in path {
+                let f = scope.iter().find(|f| &f.wire == step).cloned();
+                let Some(f) = f else { break };
+                let i = super::field_ident(&f.rust);
+                expr = Some(match expr {
+                    None => quote!(e.#i.as_ref()),
+                    Some(prev) => quote!(#prev.and_then(|v| v.#i.as_ref())),
+                });
+                last = f.ty.clone();
+                scope = match &f.ty {
+                    Ty::Named(n) => match cx.spec.type_def(n).map(|t| &t.kind) {
+                        Some(crate::model::TypeKind::Object { fields }) => fields.clone(),
+                        _ => Vec::new(),
+                    },
+                    _ => Vec::new(),
+                };
+            }
+            let expr = expr
+                .unwrap_or_else(|| quote!(::core::option::Option::<&::std::string::String>::None));
+            match last {
+                Ty::String => quote!(#expr.cloned()),
+                _ => quote!(#expr.map(::std::string::ToString::to_string)),
+            }
+        })
+        .collect();
+    if let [one] = parts.as_slice() {
+        return Some(one.clone());
+    }
+    let vars: Vec<proc_macro2::Ident> = (0..parts.len())
+        .map(|n| format_ident!("part{}", n))
+        .collect();
+    Some(quote! {
+        match (#(#parts,)*) {
+            (#(::core::option::Option::Some(#vars),)*) => {
+                ::core::option::Option::Some([#(#vars),*].join(":"))
+            }
+            _ => ::core::option::Option::None,
+        }
+    })
 }

@@ -24,9 +24,18 @@ pub(crate) fn type_meta(cx: &Cx<'_>, ty: &Ty) -> TokenStream {
         Ty::Env => quote!(#rt::meta::TypeMeta::Env),
         Ty::Named(n) => match cx.spec.type_def(n).map(|t| &t.kind) {
             Some(TypeKind::Enum {
-                repr: Repr::Int, ..
-            }) => quote!(#rt::meta::TypeMeta::IntEnum(#n)),
-            Some(TypeKind::Enum { .. }) => quote!(#rt::meta::TypeMeta::StrEnum(#n)),
+                repr: Repr::Int,
+                values,
+            }) => {
+                let v = values
+                    .iter()
+                    .map(|v| v.value.parse::<i64>().unwrap_or_default());
+                quote!(#rt::meta::TypeMeta::IntEnum(#n, &[#(#v),*]))
+            }
+            Some(TypeKind::Enum { values, .. }) => {
+                let v = values.iter().map(|v| v.value.as_str());
+                quote!(#rt::meta::TypeMeta::StrEnum(#n, &[#(#v),*]))
+            }
             _ => {
                 let i = type_ident(n);
                 quote!(#rt::meta::TypeMeta::Object(#n, #i::__FIELDS))
@@ -55,6 +64,8 @@ pub(crate) fn rules(cx: &Cx<'_>, r: &Rules) -> TokenStream {
     let no_leading = opt(r.no_leading.as_deref());
     let min = opt(r.min);
     let max = opt(r.max);
+    let min_items = opt(r.min_items);
+    let max_items = opt(r.max_items);
     quote! {
         #rt::meta::Rules {
             min_len: #min_len,
@@ -63,6 +74,8 @@ pub(crate) fn rules(cx: &Cx<'_>, r: &Rules) -> TokenStream {
             no_leading: #no_leading,
             min: #min,
             max: #max,
+            min_items: #min_items,
+            max_items: #max_items,
         }
     }
 }
@@ -77,7 +90,9 @@ pub(crate) fn fields_meta(cx: &Cx<'_>, fields: &[Field]) -> TokenStream {
             && f.fill.is_none()
             && f.default.is_none()
             && f.rules.is_empty()
-            && f.modes.is_empty();
+            && f.modes.is_empty()
+            && f.required_unless.is_none()
+            && f.pinned.is_none();
         if plain {
             return quote!(#rt::meta::FieldMeta::new(#name, &#ty));
         }
@@ -89,6 +104,11 @@ pub(crate) fn fields_meta(cx: &Cx<'_>, fields: &[Field]) -> TokenStream {
         let default = opt(f.default.as_deref());
         let rules = rules(cx, &f.rules);
         let modes = &f.modes;
+        let unless = opt(f
+            .required_unless
+            .as_ref()
+            .map(|(other, values)| quote!((#other, &[#(#values),*]))));
+        let pinned = opt(f.pinned.as_deref());
         quote! {
             #rt::meta::FieldMeta {
                 name: #name,
@@ -98,6 +118,8 @@ pub(crate) fn fields_meta(cx: &Cx<'_>, fields: &[Field]) -> TokenStream {
                 default: #default,
                 rules: #rules,
                 modes: &[#(#modes),*],
+                required_unless: #unless,
+                pinned: #pinned,
             }
         }
     });
@@ -125,12 +147,15 @@ pub(crate) fn emit_spec_table(cx: &Cx<'_>) -> TokenStream {
         let s = type_ident(&format!("{}Event", e.rust_name));
         quote!(&#s::__META)
     });
-    let errors = spec.errors.iter().map(|e| {
+    let row = |e: &crate::model::ErrorCode| {
         let code = e.code;
         let name = &e.name;
         let message = &e.message;
-        quote!(#rt::meta::ErrorMeta { code: #code, name: #name, message: #message })
-    });
+        let fix = opt(e.fix.as_deref());
+        quote!(#rt::meta::ErrorMeta { code: #code, name: #name, message: #message, fix: #fix })
+    };
+    let errors = spec.errors.iter().map(row);
+    let client_errors = spec.client_errors.iter().map(row);
     quote! {
         /// Every action, payment kind, event and errcode of the spec: for dynamic calls by name
         /// (`Client::call`), the callback decoder, and errcode meanings.
@@ -140,6 +165,7 @@ pub(crate) fn emit_spec_table(cx: &Cx<'_>) -> TokenStream {
             events: &[#(#events),*],
             errors: &[#(#errors),*],
             payments: &[#(#payments),*],
+            client_errors: &[#(#client_errors),*],
         };
     }
 }

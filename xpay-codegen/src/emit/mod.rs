@@ -368,6 +368,13 @@ pub(crate) fn struct_field(cx: &Cx<'_>, f: &Field, plan: &SerdePlan) -> TokenStr
     } else {
         plan.attr(quote!(rename = #wire))
     };
+    if f.pinned.is_some() {
+        // Always sent with the spec's value: set by `new`, not by the caller.
+        return quote! {
+            #rename
+            #ident: #ty,
+        };
+    }
     if f.required {
         return quote! {
             #doc
@@ -473,7 +480,7 @@ pub(crate) fn emit_struct(
     dirs: Dirs,
     what: &str,
 ) -> TokenStream {
-    let optional_only = fields.iter().all(|f| !f.required);
+    let optional_only = fields.iter().all(|f| !f.required && f.pinned.is_none());
     let plan = cx.serde_plan(dirs, optional_only);
     let default = if optional_only {
         quote!(::core::default::Default,)
@@ -500,6 +507,16 @@ pub(crate) fn emit_struct(
     }
 }
 
+/// The expression of a pinned value.
+fn pinned_value(cx: &Cx<'_>, ty: &Ty, value: &str) -> TokenStream {
+    let rt = cx.rt();
+    match ty {
+        Ty::Env if value == "1" => quote!(#rt::Env::Sandbox),
+        Ty::Env => quote!(#rt::Env::Production),
+        other => actions::default_value(cx, other, value),
+    }
+}
+
 /// `new(required…)` (documented) and a `with_` setter for every optional field.
 pub(crate) fn constructors(cx: &Cx<'_>, name: &Ident, fields: &[Field], what: &str) -> TokenStream {
     let required: Vec<&Field> = fields.iter().filter(|f| f.required).collect();
@@ -510,7 +527,10 @@ pub(crate) fn constructors(cx: &Cx<'_>, name: &Ident, fields: &[Field], what: &s
     });
     let inits = fields.iter().map(|f| {
         let i = field_ident(&f.rust);
-        if !f.required {
+        if let Some(v) = &f.pinned {
+            let value = pinned_value(cx, &f.ty, v);
+            quote!(#i: #value)
+        } else if !f.required {
             quote!(#i: ::core::option::Option::None)
         } else if f.ty == Ty::String {
             let (_, conv) = param(cx, &f.ty, &i);
@@ -531,21 +551,24 @@ pub(crate) fn constructors(cx: &Cx<'_>, name: &Ident, fields: &[Field], what: &s
             "{what} from its required fields ({names}); set optional fields with the `with_` methods."
         )
     };
-    let setters = fields.iter().filter(|f| !f.required).map(|f| {
-        let i = field_ident(&f.rust);
-        let m = method_ident("with", f.rust.trim_start_matches("r#"));
-        let v = format_ident!("value");
-        let (ty, conv) = param(cx, &f.ty, &v);
-        let doc = doc_attr(&format!("Sets `{}`: {}", f.wire, f.doc));
-        quote! {
-            #doc
-            #[must_use]
-            pub fn #m(mut self, value: #ty) -> Self {
-                self.#i = ::core::option::Option::Some(#conv);
-                self
+    let setters = fields
+        .iter()
+        .filter(|f| !f.required && f.pinned.is_none())
+        .map(|f| {
+            let i = field_ident(&f.rust);
+            let m = method_ident("with", f.rust.trim_start_matches("r#"));
+            let v = format_ident!("value");
+            let (ty, conv) = param(cx, &f.ty, &v);
+            let doc = doc_attr(&format!("Sets `{}`: {}", f.wire, f.doc));
+            quote! {
+                #doc
+                #[must_use]
+                pub fn #m(mut self, value: #ty) -> Self {
+                    self.#i = ::core::option::Option::Some(#conv);
+                    self
+                }
             }
-        }
-    });
+        });
     let new_doc = doc_attr(&new_doc);
     quote! {
         impl #name {

@@ -197,11 +197,17 @@ fn payment_meta(cx: &Cx<'_>, p: &Payment) -> TokenStream {
         .iter()
         .map(|(k, v)| quote!(#rt::meta::ModeMeta { name: #k, wire: #v }));
     let fields = super::meta::fields_meta(cx, &p.fields);
+    let sign_env = match p.sign_env {
+        Some(0) => quote!(::core::option::Option::Some(#rt::Env::Production)),
+        Some(_) => quote!(::core::option::Option::Some(#rt::Env::Sandbox)),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         #rt::meta::PaymentMeta {
             name: #name,
             uri: #uri,
             modes: &[#(#modes),*],
+            sign_env: #sign_env,
             fields: #fields,
         }
     }
@@ -288,12 +294,17 @@ fn emit_order(
             (None, None) => quote!(#i: self.#i.as_ref()),
         }
     });
-    let env_of = match p.fields.iter().find(|f| f.fill == Some(Fill::Env)) {
-        Some(f) => {
+    let env_of = match (
+        p.sign_env,
+        p.fields.iter().find(|f| f.fill == Some(Fill::Env)),
+    ) {
+        (Some(1), _) => quote!(#rt::Env::Sandbox),
+        (Some(_), _) => quote!(#rt::Env::Production),
+        (None, Some(f)) => {
             let i = field_ident(&f.rust);
             quote!(wire.#i)
         }
-        None => quote!(#rt::Env::Production),
+        (None, None) => quote!(#rt::Env::Production),
     };
     quote! {
         #doc

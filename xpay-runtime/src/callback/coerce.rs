@@ -137,7 +137,7 @@ fn coerce_value(
     let text = element.text.as_str();
     let blank = text.trim().is_empty();
     Ok(match ty {
-        Some(TypeMeta::Int | TypeMeta::Env | TypeMeta::IntEnum(_)) => {
+        Some(TypeMeta::Int | TypeMeta::Env | TypeMeta::IntEnum(..)) => {
             if has_children {
                 return Err(CallbackError::NotAnInteger {
                     field: path.to_string(),
@@ -184,7 +184,7 @@ fn coerce_value(
             }
         }
         Some(TypeMeta::List(item)) => list(&[element], item, path)?,
-        Some(TypeMeta::String | TypeMeta::StrEnum(_) | TypeMeta::Json(_)) | None => {
+        Some(TypeMeta::String | TypeMeta::StrEnum(..) | TypeMeta::Json(_)) | None => {
             if has_children {
                 Value::Object(coerce_children(element, &[], path)?)
             } else {
@@ -223,7 +223,7 @@ mod tests {
     static EVENT: EventMeta = EventMeta {
         name: "ev",
         doc: "",
-        dedup_key: None,
+        dedup_key: &[],
         custom_reply: false,
         fields: &[
             field("Flag", &TypeMeta::Bool),
@@ -231,7 +231,7 @@ mod tests {
             field("Items", &ITEMS),
             field("Wrapped", &ITEMS),
             field("Obj", &ITEM),
-            field("Kind", &TypeMeta::IntEnum("Kind")),
+            field("Kind", &TypeMeta::IntEnum("Kind", &[1, 2])),
             field("Big", &TypeMeta::Int),
         ],
     };
@@ -244,6 +244,7 @@ mod tests {
         events: &[&EVENT],
         errors: &[],
         payments: &[],
+        client_errors: &[],
     };
 
     fn coerce(doc: &str) -> Result<Value, CallbackError> {

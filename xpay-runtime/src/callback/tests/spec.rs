@@ -46,7 +46,7 @@ static TEAM_INFO: TypeMeta = TypeMeta::Object(
 static COIN_PAY: EventMeta = EventMeta {
     name: "xpay_coin_pay_notify",
     doc: "",
-    dedup_key: Some("OutTradeNo"),
+    dedup_key: &["OutTradeNo"],
     custom_reply: false,
     fields: &[
         f("OpenId", S),
@@ -59,7 +59,7 @@ static COIN_PAY: EventMeta = EventMeta {
 static GOODS_DELIVER: EventMeta = EventMeta {
     name: "xpay_goods_deliver_notify",
     doc: "",
-    dedup_key: Some("OutTradeNo"),
+    dedup_key: &["OutTradeNo"],
     custom_reply: false,
     fields: &[
         f("OpenId", S),
@@ -73,7 +73,7 @@ static GOODS_DELIVER: EventMeta = EventMeta {
 static REFUND: EventMeta = EventMeta {
     name: "xpay_refund_notify",
     doc: "",
-    dedup_key: Some("MchRefundId"),
+    dedup_key: &["MchRefundId"],
     custom_reply: false,
     fields: &[
         f("OpenId", S),
@@ -105,4 +105,5 @@ pub(super) static SPEC: SpecMeta = SpecMeta {
     events: &[&COIN_PAY, &GOODS_DELIVER, &REFUND],
     errors: &[],
     payments: &[],
+    client_errors: &[],
 };
