@@ -6,7 +6,6 @@
 
 use generated_tests::server::{Keys, Server};
 use serde_json::{Value, json};
-use std::time::Duration;
 use xpay::api::{
     AppleSubscribeOrder, OrderRef, PublishItem, QuerySubscribeContractRequest, RefundOrderRequest,
     RefundReason, ReqFrom, StartPublishGoodsRequest, SubmitSubscribePayOrderRequest,
@@ -386,7 +385,6 @@ async fn check_session_tells_a_stale_key() {
         SessionCheck::Valid
     );
     mock.shutdown().await;
-    let _ = Duration::ZERO;
 }
 
 /// The signature `/wxa/checksession` wants: HMAC-SHA256 of an empty body with the session key
@@ -411,4 +409,37 @@ fn the_code_tables_explain_server_and_client_codes() {
     }
     assert!(spec.client_error(-15015).is_none(), "there is no -15015");
     assert!(spec.error(268_490_004).and_then(|e| e.fix).is_some());
+}
+
+/// `relate_limitations` is a string on the official table, an array in its example, and an
+/// array of objects per lessdome: each shape is read, and none loses the rest of the answer.
+#[test]
+fn relate_limitations_is_read_in_every_shape_it_arrives_in() {
+    let read = |shape: Value| -> Vec<String> {
+        let body = json!({
+            "errcode": 0,
+            "appid": "wx_test_app",
+            "recovery_specifications": [{
+                "limitation_case_id": "case-1",
+                "relate_limitations": shape,
+                "recover_way": "appeal",
+            }]
+        });
+        let resp: xpay::api::QueryPunishmentReasonsResponse =
+            serde_json::from_value(body).expect("decodes");
+        let spec = &resp.recovery_specifications.expect("list")[0];
+        assert_eq!(
+            spec.recover_way.as_deref(),
+            Some("appeal"),
+            "the rest survives"
+        );
+        spec.relate_limitations.clone().unwrap_or_default()
+    };
+    assert_eq!(read(json!("pay")), ["pay"]);
+    assert_eq!(read(json!(["pay", "withdraw"])), ["pay", "withdraw"]);
+    assert_eq!(
+        read(json!([{"name": "pay"}])),
+        [r#"{"name":"pay"}"#.to_owned()]
+    );
+    assert!(read(json!("")).is_empty());
 }

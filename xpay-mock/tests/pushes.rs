@@ -457,3 +457,79 @@ async fn any_event_can_be_pushed_and_duplicate_payments_are_refused() {
     assert_eq!(server.balance(&openid, Env::Production).balance, 1);
     let _ = &mut cb;
 }
+
+/// The pushes the spec gained (Apple subscription signing and unsigning, WeChat Pay risk
+/// control) are sent by the mock, in JSON and XML, and reach the handler typed, with the
+/// compound dedup key the spec declares for each.
+#[tokio::test]
+async fn the_subscription_and_risk_control_pushes_arrive_typed() {
+    use xpay::api::{AutoRenewStatus, Event, WxpayCallbackType};
+    let server = mock(PushRetry::once()).await;
+    let mut cb = callback(&server, 0, ReplyMode::Standard).await;
+    let (openid, _) = login(&server, "erin");
+    let info = |extra: Value| {
+        let mut v = json!({"OriginalTransactionId": "2000000123", "ProductId": "vip_month", "RenewalDate": 1767225600000_i64});
+        v.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        v
+    };
+    for target in [PushTarget::json(&cb.url), PushTarget::xml(&cb.url)] {
+        server.set_push_target(Some(target));
+        let d = server
+            .push_event(
+                "xpay_apple_subscribe_signing_result_notify",
+                json!({"OpenId": openid, "Attach": "a=1", "AppleSubscriptionInfo": info(json!({"AutoRenewStatus": 1, "SignedTime": 1764460800000_i64}))}),
+            )
+            .await
+            .expect("signing push");
+        assert!(d.delivered);
+        assert_eq!(d.key, "2000000123:1764460800000");
+        let (raw, _) = cb.next().await;
+        let push = Decoder::type_push::<Event>(raw).expect("typed");
+        let Event::AppleSubscribeSigned(e) = &push.event else {
+            panic!("{:?}", push.event)
+        };
+        let info_in = e.apple_subscription_info.as_ref().expect("info");
+        assert_eq!(info_in.auto_renew_status, Some(AutoRenewStatus::On));
+        assert_eq!(info_in.signed_time, Some(1764460800000));
+        assert_eq!(push.event.dedup_key().as_deref(), Some(d.key.as_str()));
+
+        let d = server
+            .push_event(
+                "xpay_apple_subscribe_unsigning_result_notify",
+                json!({"OpenId": openid, "Action": "unsubscribe", "AppleSubscriptionInfo": info(json!({"AutoRenewStatus": 0, "UnsignedTime": 1765000000000_i64}))}),
+            )
+            .await
+            .expect("unsigning push");
+        let (raw, _) = cb.next().await;
+        let push = Decoder::type_push::<Event>(raw).expect("typed");
+        let Event::AppleSubscribeUnsigned(e) = &push.event else {
+            panic!("{:?}", push.event)
+        };
+        assert_eq!(
+            e.apple_subscription_info
+                .as_ref()
+                .and_then(|i| i.renewal_date),
+            Some(1767225600000),
+            "the day to stop the benefit"
+        );
+        assert_eq!(push.event.dedup_key().as_deref(), Some(d.key.as_str()));
+
+        let d = server
+            .push_event(
+                "xpay_wxpay_callback_notify",
+                json!({"BusinessCode": "case-7", "EventType": "punishment", "BusinessState": "1"}),
+            )
+            .await
+            .expect("risk push");
+        let (raw, _) = cb.next().await;
+        let push = Decoder::type_push::<Event>(raw).expect("typed");
+        let Event::WxpayCallback(e) = &push.event else {
+            panic!("{:?}", push.event)
+        };
+        assert_eq!(e.event_type, Some(WxpayCallbackType::Punishment));
+        assert_eq!(d.key, "case-7:punishment:1");
+        assert_eq!(push.event.dedup_key().as_deref(), Some(d.key.as_str()));
+    }
+}

@@ -202,8 +202,22 @@ fn dedup_expr(
             }
             let expr = expr
                 .unwrap_or_else(|| quote!(::core::option::Option::<&::std::string::String>::None));
-            match last {
-                Ty::String => quote!(#expr.cloned()),
+            // An enum part is its wire value, as the push carried it (its Display is the
+            // description), so the key is the same whether the value is known or not.
+            let wire = match &last {
+                Ty::Named(n) => match cx.spec.type_def(n).map(|t| &t.kind) {
+                    Some(crate::model::TypeKind::Enum {
+                        repr: crate::model::Repr::Int,
+                        ..
+                    }) => Some(quote!(wire)),
+                    Some(crate::model::TypeKind::Enum { .. }) => Some(quote!(as_str)),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match (last, wire) {
+                (Ty::String, _) => quote!(#expr.cloned()),
+                (_, Some(m)) => quote!(#expr.map(|v| ::std::string::ToString::to_string(&v.#m()))),
                 _ => quote!(#expr.map(::std::string::ToString::to_string)),
             }
         })
