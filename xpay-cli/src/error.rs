@@ -76,7 +76,9 @@ impl From<xpay::Error> for Failure {
 
 /// Writes `error: {message}` to stderr as one line. Never panics, even without a stderr.
 pub fn error_line(message: &str) {
-    let line = one_line(message);
+    // Messages quote outside input (a server's errmsg, a push's fields): whatever escaped
+    // escaping upstream, no control character reaches the terminal raw.
+    let line = xpay::escape_controls(&one_line(message));
     let line = line.strip_prefix("error: ").unwrap_or(&line);
     let _ = writeln!(io::stderr().lock(), "error: {line}");
 }

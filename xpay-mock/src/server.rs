@@ -172,23 +172,10 @@ impl Shared {
         let meta = xpay::api::SPEC
             .event(event)
             .ok_or_else(|| MockError::Config(format!("unknown event `{event}`")))?;
-        // The event's dedup key, from the fields given (paths like `A.B`, parts joined by `:`).
+        // The event's dedup key, as a receiver computes it (empty when the push has none).
         let key = meta
-            .dedup_key
-            .iter()
-            .map(|path| {
-                let mut v = fields.get(path.split('.').next().unwrap_or_default());
-                for step in path.split('.').skip(1) {
-                    v = v.and_then(|v| v.get(step));
-                }
-                v.map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .unwrap_or_default()
-            })
-            .collect::<Vec<_>>()
-            .join(":");
+            .dedup_key_of(&Value::Object(fields.clone()))
+            .unwrap_or_default();
         let event: &'static str = meta.name;
         let job = PushJob {
             event,

@@ -100,7 +100,12 @@ async fn http_500_is_retried_by_the_client_where_safe() {
 #[tokio::test]
 async fn an_expired_token_is_refetched_once() {
     let server = start().await;
-    let client = client(&server);
+    // Two expiries in quick succession: the manager's refetch interval must not hold back
+    // the second refetch.
+    let client = common::builder(&server)
+        .token_refetch_interval(Duration::ZERO)
+        .build()
+        .expect("client");
     let (openid, _) = login(&server, "mia");
     client
         .send(present(&openid, "gift_1", 1))

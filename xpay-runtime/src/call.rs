@@ -19,6 +19,7 @@ use crate::client::Client;
 use crate::errcode;
 use crate::meta::{ActionMeta, FieldMeta, Fill, Retry, Signing, SpecMeta, TypeMeta};
 use crate::signing::{PayAction, UserAction, pay_sig, user_signature};
+use crate::token::Invalidation;
 use crate::{Env, Error, Result, SessionKey};
 
 /// A successful answer to a dynamic call, exactly as WeChat sent it.
@@ -278,7 +279,10 @@ impl Client {
                         action = meta.name,
                         "access token rejected; dropping it and retrying once"
                     );
-                    self.tokens()?.invalidate(&token).await?;
+                    if self.tokens()?.invalidate(&token).await? == Invalidation::Kept {
+                        // Rate-limited: WeChat's error, not another fetch.
+                        return Err(err);
+                    }
                 }
                 Attempt::Retry(err) => {
                     if !may_retry || attempt >= retry.max_attempts {

@@ -272,6 +272,7 @@ pub struct ClientBuilder {
     token_source: Option<Arc<dyn TokenSource>>,
     token_store: Option<Arc<dyn TokenStore>>,
     token_mode: TokenMode,
+    token_refetch_interval: Option<Duration>,
     offer_id: Option<String>,
     app_key: Option<String>,
     sandbox_app_key: Option<String>,
@@ -300,6 +301,7 @@ impl fmt::Debug for ClientBuilder {
             .field("env", &self.env)
             .field("base_url", &self.base_url)
             .field("token_mode", &self.token_mode)
+            .field("token_refetch_interval", &self.token_refetch_interval)
             .finish_non_exhaustive()
     }
 }
@@ -434,6 +436,15 @@ impl ClientBuilder {
     /// `stable_token` (default) or the classic `/cgi-bin/token`.
     pub fn token_mode(mut self, mode: TokenMode) -> Self {
         self.token_mode = mode;
+        self
+    }
+
+    /// Drops a token WeChat rejects at most once per `interval`
+    /// ([`TokenManager::DEFAULT_REFETCH_INTERVAL`], 10 s, unless told otherwise; zero: every
+    /// time). A second rejection within it fails the call with WeChat's errcode instead of
+    /// fetching again.
+    pub fn token_refetch_interval(mut self, interval: Duration) -> Self {
+        self.token_refetch_interval = Some(interval);
         self
     }
 
@@ -635,7 +646,11 @@ impl ClientBuilder {
                 let store: Arc<dyn TokenStore> = self
                     .token_store
                     .unwrap_or_else(|| Arc::new(MemoryStore::new()));
-                Some(TokenManager::builder(source).store(store).build()?)
+                let mut manager = TokenManager::builder(source).store(store);
+                if let Some(interval) = self.token_refetch_interval {
+                    manager = manager.refetch_interval(interval);
+                }
+                Some(manager.build()?)
             }
             None => None,
         };

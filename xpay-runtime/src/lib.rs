@@ -25,6 +25,8 @@ mod lenient;
 mod login;
 pub mod meta;
 mod payment;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod secret;
 pub mod signing;
 pub mod token;
@@ -39,7 +41,7 @@ pub use error::{Error, Result, Setting, SharedSource};
 pub use json_string::JsonString;
 pub use login::{Login, SessionCheck};
 pub use payment::PaymentParams;
-pub use secret::{AccessToken, AppKey, AppSecret, CallbackToken, SessionKey};
+pub use secret::{AccessToken, AppKey, AppSecret, CallbackToken, SessionKey, escape_controls};
 pub use unknown::{ParseEnumError, UnknownValue};
 
 /// Well-known errcodes the runtime treats specially. What every errcode means is in the

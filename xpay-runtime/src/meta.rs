@@ -275,6 +275,37 @@ pub struct EventMeta {
     pub fields: &'static [FieldMeta],
 }
 
+impl EventMeta {
+    /// The push's dedup key, read from its message (WeChat's field names) along the spec's
+    /// paths: the parts joined with `:`, each as the push carried it (a string as it is, a
+    /// number or an enum as its wire value). `None` when the event has no key, or a part is
+    /// absent or empty, so that no two pushes can meet under a partial key. Equal to the typed
+    /// event's `dedup_key()`.
+    pub fn dedup_key_of(&self, message: &serde_json::Value) -> Option<String> {
+        if self.dedup_key.is_empty() {
+            return None;
+        }
+        let mut key = String::new();
+        for (n, path) in self.dedup_key.iter().enumerate() {
+            let mut value = Some(message);
+            for step in path.split('.') {
+                value = value.and_then(|v| v.get(step));
+            }
+            let part = match value? {
+                serde_json::Value::String(s) if !s.is_empty() => s.clone(),
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => return None,
+            };
+            if n > 0 {
+                key.push(':');
+            }
+            key.push_str(&part);
+        }
+        Some(key)
+    }
+}
+
 /// One mode of a client-side payment kind (`coin` → `short_series_coin`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ModeMeta {

@@ -120,4 +120,28 @@ mod tests {
         assert_eq!(cleaned, "invalid credential [REDACTED] \\u{1b}[2J\\nFAKE");
         assert_eq!(escape_controls("余额不足"), "余额不足");
     }
+
+    proptest::proptest! {
+        /// Whatever a server wraps around an echoed secret (control characters included), the
+        /// cleaned text carries neither the secret nor a raw control character. Secrets avoid
+        /// the letters an escape writes (`\n`, `\u{1b}`), which could otherwise spell one.
+        #[test]
+        fn echoed_secrets_never_survive_scrubbing(
+            before in "\\PC{0,20}|[\\x00-\\x1f]{0,4}",
+            after in ".{0,20}",
+            secret in "[g-mo-qsv-z]{8,20}",
+            other in "[g-mo-qsv-z]{8,20}",
+            twice in proptest::bool::ANY,
+        ) {
+            let mut text = format!("{before}{secret}{after}");
+            if twice {
+                text.push_str(&secret);
+                text.push_str(&other);
+            }
+            let cleaned = scrub(&text, [secret.as_str(), other.as_str()]);
+            proptest::prop_assert!(!cleaned.contains(&secret), "{}", cleaned);
+            proptest::prop_assert!(!cleaned.contains(&other), "{}", cleaned);
+            proptest::prop_assert!(!cleaned.chars().any(char::is_control), "{}", cleaned);
+        }
+    }
 }

@@ -18,7 +18,7 @@ use xpay::{AccessToken, Client, Error};
 use fake_wechat::FakeWeChat;
 use xpay_test_support::RedisServer;
 
-const KEY: &str = "xpay:access_token:wxstore:stable";
+const KEY: &str = "xpay:{wxstore}:access_token:stable";
 
 fn token(value: &str) -> AccessToken {
     AccessToken::new(value).expect("token")
@@ -176,9 +176,9 @@ async fn redis_store_keys_are_namespaced_by_app_and_mode() {
     assert_eq!(
         keys,
         [
-            "xpay:access_token:wxappA:classic",
-            "xpay:access_token:wxappA:stable",
-            "xpay:access_token:wxappB:stable",
+            "xpay:{wxappA}:access_token:classic",
+            "xpay:{wxappA}:access_token:stable",
+            "xpay:{wxappB}:access_token:stable",
         ],
         "the tokens, and no lock left behind"
     );
@@ -233,7 +233,8 @@ async fn redis_store_connect_reports_an_unreachable_server() {
     let url = format!("redis://:hunter2-secret@127.0.0.1:{port}");
     let started = std::time::Instant::now();
     let error = RedisStore::connect(&url).await.expect_err("nothing there");
-    assert!(started.elapsed() <= RedisStore::CONNECT_TIMEOUT + Duration::from_secs(1));
+    // Real time is the point: connect gives up rather than hang (a generous bound).
+    assert!(started.elapsed() <= xpay::redis::RedisConnection::CONNECT_TIMEOUT * 3);
     let message = error.to_string();
     assert!(
         matches!(&error, Error::Store { store, .. } if store.contains(&format!("127.0.0.1:{port}"))),

@@ -13,20 +13,22 @@
 //! | `XPAY_BASE_URL` | replaces `https://api.weixin.qq.com` (the mock's URL) | no |
 //! | `XPAY_CALLBACK_TOKEN` | 消息推送 → Token (令牌) | yes |
 //! | `XPAY_ENCODING_AES_KEY` | 消息推送 → EncodingAESKey, for safe-mode (encrypted) pushes | for safe mode |
+//! | `XPAY_REDIS_URL` | a Redis shared by every instance: access tokens and push dedup | with several instances |
 //! | `SHOP_ADDR` | where the shop listens (default `127.0.0.1:3000`) | no |
 //!
 //! An empty variable counts as unset.
 
 use std::net::SocketAddr;
 
-use xpay::callback::{CallbackConfig, Decoder, EncodingAesKey};
+use xpay::callback::{CallbackConfig, Decoder, Dedup, EncodingAesKey, MemoryDedupStore};
+use xpay::redis::{RedisConnection, RedisDedupStore, RedisStore};
 use xpay::{CallbackToken, Client, Env};
 
 /// Where the shop listens unless `SHOP_ADDR` says otherwise.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 
 /// Every variable [`Config::from_env`] reads.
-pub const VARIABLES: [&str; 10] = [
+pub const VARIABLES: [&str; 11] = [
     "XPAY_APP_ID",
     "XPAY_APP_SECRET",
     "XPAY_OFFER_ID",
@@ -36,6 +38,7 @@ pub const VARIABLES: [&str; 10] = [
     "XPAY_BASE_URL",
     "XPAY_CALLBACK_TOKEN",
     "XPAY_ENCODING_AES_KEY",
+    "XPAY_REDIS_URL",
     "SHOP_ADDR",
 ];
 
@@ -57,6 +60,8 @@ pub struct Config {
     pub decoder: Decoder,
     /// Whether an EncodingAESKey is set (without one, only plain-mode pushes can be read).
     pub safe_mode: bool,
+    /// Runs each push's handler once: in Redis with `XPAY_REDIS_URL`, else in memory.
+    pub dedup: Dedup,
 }
 
 impl Config {
@@ -108,6 +113,20 @@ impl Config {
         if let Some(url) = get("XPAY_BASE_URL") {
             builder = builder.base_url(url);
         }
+        // Several instances share one Redis: one access token and one refresher, and each push
+        // handled once. The connection is made on first use (so the shop starts while Redis is
+        // down); it needs the Tokio runtime the shop runs in.
+        let redis = get("XPAY_REDIS_URL")
+            .map(|url| RedisConnection::connect_lazy(&url))
+            .transpose()
+            .map_err(|e| ConfigError(format!("XPAY_REDIS_URL: {e}")))?;
+        if let Some(redis) = &redis {
+            builder = builder.token_store(RedisStore::new(redis.clone()));
+        }
+        let dedup = match redis {
+            Some(redis) => Dedup::new(RedisDedupStore::new(redis)),
+            None => Dedup::new(MemoryDedupStore::new()),
+        };
         let client = builder.build().map_err(|e| ConfigError(e.to_string()))?;
         // Payments are signed with the AppKey of the configured env: fail now, not at the
         // first order.
@@ -145,6 +164,7 @@ impl Config {
             client,
             decoder: Decoder::new(callback, &xpay::api::SPEC),
             safe_mode,
+            dedup,
         })
     }
 }

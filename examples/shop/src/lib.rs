@@ -55,7 +55,8 @@ use rand::distr::Alphanumeric;
 use serde::{Deserialize, Serialize};
 use xpay::Client;
 use xpay::api::{Event, OrderRef, QueryOrderRequest, RefundOrderRequest, RefundReason, ReqFrom};
-use xpay::callback::{Decoder, Push, Reply};
+use xpay::callback::axum::PushRouter;
+use xpay::callback::{Decoder, Dedup, MemoryDedupStore, Push, Reply};
 
 pub use catalog::{Catalog, Product, ProductKind};
 pub use config::{Config, ConfigError};
@@ -78,6 +79,7 @@ pub struct Shop {
 struct Inner {
     client: Client,
     decoder: Decoder,
+    dedup: Dedup,
     catalog: Catalog,
     store: Mutex<Store>,
 }
@@ -97,21 +99,38 @@ impl Shop {
         Shop::with_catalog(client, decoder, Catalog::default())
     }
 
-    /// A shop selling `catalog`.
+    /// A shop selling `catalog`, handling each push once in this process
+    /// ([`MemoryDedupStore`]).
     pub fn with_catalog(client: Client, decoder: Decoder, catalog: Catalog) -> Shop {
+        Shop::assemble(
+            client,
+            decoder,
+            Dedup::new(MemoryDedupStore::new()),
+            catalog,
+        )
+    }
+
+    fn assemble(client: Client, decoder: Decoder, dedup: Dedup, catalog: Catalog) -> Shop {
         Shop {
             inner: Arc::new(Inner {
                 client,
                 decoder,
+                dedup,
                 catalog,
                 store: Mutex::new(Store::default()),
             }),
         }
     }
 
-    /// A shop built from a loaded [`Config`].
+    /// A shop built from a loaded [`Config`]: with `XPAY_REDIS_URL`, every instance shares
+    /// one push dedup store in Redis.
     pub fn from_config(config: Config) -> Shop {
-        Shop::new(config.client, config.decoder)
+        Shop::assemble(
+            config.client,
+            config.decoder,
+            config.dedup,
+            Catalog::default(),
+        )
     }
 
     /// The xpay client.
@@ -267,11 +286,15 @@ pub fn app(state: Shop) -> Router {
     let push_shop = state.clone();
     // The router verifies every push (signature or msg_signature, constant time), decrypts
     // safe-mode pushes, checks the app id, types the event and only then calls the closure.
-    // Forged pushes get 401 and never reach it.
-    let push = xpay::callback::axum::router(state.inner.decoder.clone(), move |push: Push| {
+    // Forged pushes get 401 and never reach it. With the dedup store the closure runs once per
+    // push (per dedup key), on its own task, even when WeChat retries or delivers a push to two
+    // instances at once; `Store::apply_once` stays as the database's own guarantee.
+    let push = PushRouter::new(state.inner.decoder.clone(), move |push: Push| {
         let shop = push_shop.clone();
         async move { shop.handle_push(&push) }
-    });
+    })
+    .dedup(state.inner.dedup.clone())
+    .into_router();
     Router::new()
         .route("/login", post(login))
         .route("/orders", post(create_order))

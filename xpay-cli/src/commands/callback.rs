@@ -96,7 +96,9 @@ fn failure(e: CallbackError) -> Failure {
             config::ENCODING_AES_KEY
         )),
         CallbackError::AppIdMismatch { expected, got } => Failure::msg(format_args!(
-            "appid mismatch: the push is for `{got}`, not `{expected}` (--app-id / {})",
+            "appid mismatch: the push is for `{}`, not `{}` (--app-id / {})",
+            xpay::escape_controls(&got),
+            xpay::escape_controls(&expected),
             config::APP_ID
         )),
         // The signature held, so the push is WeChat's: a key that cannot open it is the wrong one.

@@ -216,7 +216,7 @@ fn dedup_expr(
                 _ => None,
             };
             match (last, wire) {
-                (Ty::String, _) => quote!(#expr.cloned()),
+                (Ty::String, _) => quote!(#expr.filter(|s| !s.is_empty()).cloned()),
                 (_, Some(m)) => quote!(#expr.map(|v| ::std::string::ToString::to_string(&v.#m()))),
                 _ => quote!(#expr.map(::std::string::ToString::to_string)),
             }

@@ -19,6 +19,11 @@ pub async fn start() -> MockServer {
 
 /// A real client configured with the mock's credentials.
 pub fn client(server: &MockServer) -> Client {
+    builder(server).build().expect("client")
+}
+
+/// The builder of [`client`].
+pub fn builder(server: &MockServer) -> xpay::ClientBuilder {
     let c = server.credentials();
     Client::builder()
         .app_id(&c.app_id)
@@ -33,8 +38,6 @@ pub fn client(server: &MockServer) -> Client {
                 .with_initial_backoff(Duration::from_millis(1))
                 .with_max_backoff(Duration::from_millis(5)),
         )
-        .build()
-        .expect("client")
 }
 
 /// Logs a user in: (openid, session key).

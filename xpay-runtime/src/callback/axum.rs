@@ -28,19 +28,49 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Several instances behind a load balancer handle each push once with a shared
+//! [`Dedup`] store ([`PushRouter::dedup`], see [`dedup`](super::dedup)):
+//!
+//! ```no_run
+//! # async fn demo<E>(decoder: xpay_runtime::callback::Decoder) -> xpay_runtime::Result<()>
+//! # where E: xpay_runtime::EventSet + Send + 'static, E::Envelope: Send {
+//! use xpay_runtime::callback::axum::PushRouter;
+//! use xpay_runtime::callback::{Dedup, Push, Reply};
+//! use xpay_runtime::redis::{RedisConnection, RedisDedupStore};
+//!
+//! let redis = RedisConnection::connect("redis://10.0.0.5:6379").await?;
+//! let routes = PushRouter::new(decoder, |push: Push<E>| async move {
+//!     let _ = push.event; // credit, deliver: runs once per push across every instance
+//!     Ok::<_, std::io::Error>(Reply::Success)
+//! })
+//! .dedup(Dedup::new(RedisDedupStore::new(redis)))
+//! .into_router();
+//! # let _ = routes; Ok(()) }
+//! ```
+//!
 //! What the router answers:
 //! - a push the handler accepted: the handler's [`Reply`] (success, or a custom answer such as
 //!   the one `xpay_subscribe_ios_refund_query_notify` needs), in the push's format and, with
 //!   [`ReplyMode::Encrypted`](super::ReplyMode), encrypted;
-//! - a handler `Err`: HTTP 500 and a failure body, so WeChat retries (up to 15 times over about
-//!   a day); the error is logged, not sent;
-//! - a push that fails verification (a forgery): 401, and the handler never sees it;
+//! - a handler `Err` or panic: HTTP 500 and a failure body, so WeChat retries (up to 15 times
+//!   over about a day); the error is logged, not sent;
+//! - with dedup, a push already handled: success, without running the handler; one being
+//!   handled elsewhere, or when the dedup store cannot be reached: 503 and a failure body, so
+//!   WeChat retries later;
+//! - a push that fails verification (a forgery, a replayed query, a plain-mode push at a
+//!   receiver with an EncodingAESKey): 401, and the handler never sees it;
 //! - a body over the decoder's limit: 413, without reading the rest;
 //! - a push that cannot be decrypted or parsed: 500 with a failure body, so a real push that
 //!   this version cannot read is retried rather than lost.
+//!
+//! The handler runs on its own task: WeChat closing the connection (after about 5 s) does not
+//! stop a delivery halfway. Every log line quotes outside input with its control characters
+//! escaped.
 
+use super::dedup::{Dedup, Handled};
 use super::{CallbackError, Decoder, Format, Push, PushQuery, Reply, ReplyBody};
 use crate::action::EventSet;
+use crate::secret::escape_controls;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
@@ -55,11 +85,13 @@ use std::sync::Arc;
 struct Shared<E, H> {
     decoder: Decoder,
     handler: H,
+    dedup: Option<Dedup>,
     _events: PhantomData<fn() -> E>,
 }
 
-/// A router serving `/` (GET: URL verification; POST: pushes). Mount it with
-/// `Router::nest` at the URL configured in MP → 开发 → 开发管理 → 消息推送.
+/// A router serving `/` (GET: URL verification; POST: pushes), without dedup. Mount it with
+/// `Router::nest` at the URL configured in MP → 开发 → 开发管理 → 消息推送. Same as
+/// `PushRouter::new(decoder, handler).into_router()`.
 pub fn router<E, H, Fut, Err>(decoder: Decoder, handler: H) -> Router
 where
     E: EventSet + Send + 'static,
@@ -68,16 +100,48 @@ where
     Fut: Future<Output = Result<Reply, Err>> + Send + 'static,
     Err: Display + Send + 'static,
 {
-    let limit = decoder.config().max_body_bytes();
-    let shared = Arc::new(Shared {
-        decoder,
-        handler,
-        _events: PhantomData,
-    });
-    Router::new()
-        .route("/", get(verify::<E, H>).post(receive::<E, H, Fut, Err>))
-        .layer(DefaultBodyLimit::max(limit))
-        .with_state(shared)
+    PushRouter::new(decoder, handler).into_router()
+}
+
+/// Builds the push router: a decoder, a handler, and optionally [`Dedup`].
+pub struct PushRouter<E, H> {
+    shared: Shared<E, H>,
+}
+
+impl<E, H, Fut, Err> PushRouter<E, H>
+where
+    E: EventSet + Send + 'static,
+    E::Envelope: Send,
+    H: Fn(Push<E>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Reply, Err>> + Send + 'static,
+    Err: Display + Send + 'static,
+{
+    /// A router for pushes `decoder` accepts, handed to `handler`.
+    pub fn new(decoder: Decoder, handler: H) -> Self {
+        Self {
+            shared: Shared {
+                decoder,
+                handler,
+                dedup: None,
+                _events: PhantomData,
+            },
+        }
+    }
+
+    /// Runs the handler once per push (per dedup key) with `dedup`'s store.
+    pub fn dedup(mut self, dedup: Dedup) -> Self {
+        self.shared.dedup = Some(dedup);
+        self
+    }
+
+    /// The axum router.
+    pub fn into_router(self) -> Router {
+        let limit = self.shared.decoder.config().max_body_bytes();
+        Router::new()
+            .route("/", get(verify::<E, H>).post(receive::<E, H, Fut, Err>))
+            .layer(DefaultBodyLimit::max(limit))
+            .with_state(Arc::new(self.shared))
+    }
 }
 
 fn respond(reply: ReplyBody) -> Response {
@@ -92,7 +156,7 @@ fn respond(reply: ReplyBody) -> Response {
 
 async fn verify<E, H>(State(s): State<Arc<Shared<E, H>>>, RawQuery(q): RawQuery) -> Response {
     let query = PushQuery::parse(q.as_deref().unwrap_or_default());
-    match s.decoder.verify_url(&query) {
+    match s.decoder.receive_verification(&query).await {
         Ok(echostr) => (StatusCode::OK, echostr.to_string()).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "message-push URL verification refused");
@@ -102,15 +166,7 @@ async fn verify<E, H>(State(s): State<Arc<Shared<E, H>>>, RawQuery(q): RawQuery)
 }
 
 fn status_for(e: &CallbackError) -> StatusCode {
-    match e {
-        CallbackError::SignatureMismatch(_)
-        | CallbackError::MissingQueryParameter(_)
-        | CallbackError::StaleTimestamp { .. }
-        | CallbackError::InvalidTimestamp(_)
-        | CallbackError::AppIdMismatch { .. } => StatusCode::UNAUTHORIZED,
-        CallbackError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 fn guess_format(body: &[u8]) -> Format {
@@ -118,6 +174,22 @@ fn guess_format(body: &[u8]) -> Format {
         Some(b'<') => Format::Xml,
         _ => Format::Json,
     }
+}
+
+/// The app a push's dedup keys belong to: the configured appid, else the decrypted one, else
+/// the mini program's original id from the envelope.
+fn app_of(decoder: &Decoder, push: &super::DecodedPush) -> String {
+    decoder
+        .config()
+        .app_id()
+        .map(str::to_owned)
+        .or_else(|| push.app_id.clone())
+        .or_else(|| {
+            push.get("ToUserName")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
 }
 
 async fn receive<E, H, Fut, Err>(
@@ -132,7 +204,7 @@ where
     Err: Display + Send + 'static,
 {
     let query = PushQuery::parse(q.as_deref().unwrap_or_default());
-    let push = match s.decoder.decode_typed::<E>(&query, &body) {
+    let push = match s.decoder.receive_typed::<E>(&query, &body).await {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!(error = %e, "push refused before the handler");
@@ -142,12 +214,44 @@ where
         }
     };
     let raw = push.raw.clone();
-    let event = raw.event.clone().unwrap_or_default();
-    let reply = match (s.handler)(push).await {
-        Ok(r) => r,
-        Err(e) => {
+    // Outside input, escaped before it reaches a log line.
+    let event = escape_controls(raw.event.as_deref().unwrap_or_default());
+    let handler = (s.handler)(push);
+    let handled = match &s.dedup {
+        Some(dedup) => {
+            let key = s.decoder.dedup_key(&raw).map(|key| {
+                Dedup::store_key(
+                    &app_of(&s.decoder, &raw),
+                    raw.event.as_deref().unwrap_or_default(),
+                    &key,
+                )
+            });
+            dedup.run(key, handler).await
+        }
+        None => Dedup::run_unkeyed(handler).await,
+    };
+    let reply = match handled {
+        Handled::Ran(Ok(r)) => r,
+        Handled::Ran(Err(e)) => {
+            let e = escape_controls(&e.to_string());
             tracing::error!(event = %event, error = %e, "push handler failed; WeChat will retry");
             Reply::Failure("handler failed".into())
+        }
+        Handled::Panicked => {
+            tracing::error!(event = %event, "push handler panicked; WeChat will retry");
+            Reply::Failure("handler failed".into())
+        }
+        Handled::AlreadyDone => {
+            tracing::debug!(event = %event, "push already handled; answered without the handler");
+            Reply::Success
+        }
+        Handled::InFlight => {
+            tracing::info!(event = %event, "push being handled elsewhere; WeChat will retry");
+            return busy(raw.envelope_format, "being handled");
+        }
+        Handled::Store(e) => {
+            tracing::error!(event = %event, error = %e, "push dedup store unavailable; WeChat will retry");
+            return busy(raw.envelope_format, "dedup store unavailable");
         }
     };
     match s.decoder.reply(&raw, &reply) {
@@ -157,4 +261,11 @@ where
             respond(ReplyBody::failure(raw.envelope_format, "reply failed"))
         }
     }
+}
+
+/// A failure answer that asks WeChat to come back later: 503.
+fn busy(format: Format, message: &str) -> Response {
+    let mut reply = ReplyBody::failure(format, message);
+    reply.status = StatusCode::SERVICE_UNAVAILABLE.as_u16();
+    respond(reply)
 }

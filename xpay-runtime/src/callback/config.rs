@@ -1,8 +1,11 @@
 //! [`CallbackConfig`] and [`ReplyMode`]: what the message-push settings page says, plus limits.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::crypto::EncodingAesKey;
+use super::replay::{DEFAULT_SEEN_TTL, MemorySeenQueries, SeenQueries};
 use crate::CallbackToken;
 
 /// The default body size limit: 64 KiB (pushes are a few hundred bytes).
@@ -32,7 +35,19 @@ pub enum ReplyMode {
 ///
 /// Built with [`CallbackConfig::new`] and the `with_*` setters. `Debug` never shows the
 /// token or the EncodingAESKey.
-#[derive(Debug, Clone)]
+///
+/// # Plain mode and safe mode
+///
+/// With an EncodingAESKey ([`with_aes_key`](Self::with_aes_key)) only safe-mode pushes are
+/// accepted: the message is read from the decrypted `Encrypt` alone, and a plain-mode push is
+/// refused ([`CallbackError::PlainModeRefused`](super::CallbackError::PlainModeRefused), 401).
+/// Without a key, plain-mode pushes are accepted, and **their body is not authenticated**:
+/// WeChat's plain-mode `signature` covers the token, timestamp and nonce only. A replayed query
+/// with a forged body is then refused by the seen-query check (on by default in plain mode, see
+/// [`replay`](super::replay)), but a query that was never used for a push (one captured from
+/// the URL-verification GET before it reached you, say) can still carry a forged body. Use safe
+/// mode for anything that moves money.
+#[derive(Clone)]
 pub struct CallbackConfig {
     token: CallbackToken,
     aes_key: Option<EncodingAesKey>,
@@ -40,6 +55,39 @@ pub struct CallbackConfig {
     max_body_bytes: usize,
     max_age: Option<Duration>,
     reply_mode: ReplyMode,
+    replay: ReplayCheck,
+    seen_ttl: Duration,
+}
+
+/// Whether and where verified queries are remembered.
+#[derive(Clone)]
+enum ReplayCheck {
+    /// In memory when no EncodingAESKey is set (plain mode), off otherwise.
+    Default,
+    /// Off.
+    Off,
+    /// In this store.
+    Store(Arc<dyn SeenQueries>),
+}
+
+impl fmt::Debug for CallbackConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let replay = match &self.replay {
+            ReplayCheck::Default if self.aes_key.is_none() => "in memory (plain mode default)",
+            ReplayCheck::Default | ReplayCheck::Off => "off",
+            ReplayCheck::Store(_) => "a configured store",
+        };
+        f.debug_struct("CallbackConfig")
+            .field("token", &self.token)
+            .field("aes_key", &self.aes_key)
+            .field("app_id", &self.app_id)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_age", &self.max_age)
+            .field("reply_mode", &self.reply_mode)
+            .field("replay_check", &replay)
+            .field("seen_ttl", &self.seen_ttl)
+            .finish()
+    }
 }
 
 impl CallbackConfig {
@@ -53,6 +101,8 @@ impl CallbackConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_age: None,
             reply_mode: ReplyMode::Standard,
+            replay: ReplayCheck::Default,
+            seen_ttl: DEFAULT_SEEN_TTL,
         }
     }
 
@@ -88,6 +138,27 @@ impl CallbackConfig {
         self
     }
 
+    /// Remembers verified queries in `store` (shared by every instance, say
+    /// `RedisSeenQueries`), in plain and in safe mode. See [`replay`](super::replay).
+    pub fn with_seen_queries(mut self, store: impl SeenQueries + 'static) -> Self {
+        self.replay = ReplayCheck::Store(Arc::new(store));
+        self
+    }
+
+    /// Turns the seen-query check off, also in plain mode, where it is on by default.
+    pub fn without_replay_check(mut self) -> Self {
+        self.replay = ReplayCheck::Off;
+        self
+    }
+
+    /// Remembers a seen query for `ttl` (default 48 hours,
+    /// [`DEFAULT_SEEN_TTL`](super::replay::DEFAULT_SEEN_TTL)); it must outlast WeChat's
+    /// retries of about a day.
+    pub fn with_seen_ttl(mut self, ttl: Duration) -> Self {
+        self.seen_ttl = ttl;
+        self
+    }
+
     /// The push token.
     pub fn token(&self) -> &CallbackToken {
         &self.token
@@ -116,5 +187,22 @@ impl CallbackConfig {
     /// How replies are written.
     pub fn reply_mode(&self) -> ReplyMode {
         self.reply_mode
+    }
+
+    /// How long a seen query is remembered.
+    pub fn seen_ttl(&self) -> Duration {
+        self.seen_ttl
+    }
+
+    /// The store the seen-query check uses, resolving the default: a new in-memory store in
+    /// plain mode (no EncodingAESKey), none in safe mode.
+    pub(crate) fn seen_queries(&self) -> Option<Arc<dyn SeenQueries>> {
+        match &self.replay {
+            ReplayCheck::Default if self.aes_key.is_none() => {
+                Some(Arc::new(MemorySeenQueries::new()))
+            }
+            ReplayCheck::Default | ReplayCheck::Off => None,
+            ReplayCheck::Store(store) => Some(Arc::clone(store)),
+        }
     }
 }

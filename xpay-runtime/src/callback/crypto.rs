@@ -95,14 +95,19 @@ pub struct EncodingAesKey(Arc<KeyMaterial>);
 
 impl EncodingAesKey {
     /// Validates and decodes an EncodingAESKey: exactly 43 characters of standard base64.
+    /// Errors with [`Error::InvalidSetting`](crate::Error::InvalidSetting) (setting
+    /// `EncodingAesKey`), like [`CallbackToken::new`](crate::CallbackToken::new); the message
+    /// never quotes the key.
     ///
     /// The AES key is `base64_decode(key + "=")`; the 43rd character's two unused bits are
     /// ignored, as WeChat's keys may set them.
-    pub fn new(key: impl Into<String>) -> Result<Self, CallbackError> {
+    pub fn new(key: impl Into<String>) -> Result<Self, crate::Error> {
+        let invalid =
+            |why: String| crate::Error::invalid_setting(crate::Setting::EncodingAesKey, why);
         let text: String = key.into();
         let chars = text.chars().count();
         if chars != ENCODING_AES_KEY_LEN {
-            return Err(CallbackError::InvalidAesKey(format!(
+            return Err(invalid(format!(
                 "must be {ENCODING_AES_KEY_LEN} characters, got {chars}"
             )));
         }
@@ -110,7 +115,7 @@ impl EncodingAesKey {
             .bytes()
             .position(|b| !(b.is_ascii_alphanumeric() || b == b'+' || b == b'/'))
         {
-            return Err(CallbackError::InvalidAesKey(format!(
+            return Err(invalid(format!(
                 "character {} is not a base64 character (A-Z a-z 0-9 + /)",
                 pos + 1
             )));
@@ -119,11 +124,11 @@ impl EncodingAesKey {
         padded.push('=');
         let decoded = LENIENT
             .decode(padded.as_bytes())
-            .map_err(|_| CallbackError::InvalidAesKey("not valid base64".into()))?;
+            .map_err(|_| invalid("not valid base64".into()))?;
         let bytes: [u8; 32] = decoded
             .as_slice()
             .try_into()
-            .map_err(|_| CallbackError::InvalidAesKey("does not decode to 32 bytes".into()))?;
+            .map_err(|_| invalid("does not decode to 32 bytes".into()))?;
         Ok(Self(Arc::new(KeyMaterial {
             text: SecretString::from(text),
             bytes: SecretBox::new(Box::new(bytes)),
@@ -163,7 +168,7 @@ impl fmt::Debug for EncodingAesKey {
 }
 
 impl FromStr for EncodingAesKey {
-    type Err = CallbackError;
+    type Err = crate::Error;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::new(s)
@@ -355,9 +360,21 @@ mod tests {
     fn key_validation() {
         assert!(EncodingAesKey::new("A".repeat(43)).is_ok());
         let short = EncodingAesKey::new("A".repeat(42));
-        assert!(matches!(short, Err(CallbackError::InvalidAesKey(m)) if m.contains("43")));
+        assert!(matches!(
+            short,
+            Err(crate::Error::InvalidSetting {
+                setting: crate::Setting::EncodingAesKey,
+                ..
+            })
+        ));
         let bad = EncodingAesKey::new(format!("{}!", "A".repeat(42)));
-        assert!(matches!(bad, Err(CallbackError::InvalidAesKey(m)) if !m.contains('!')));
+        assert!(matches!(
+            bad,
+            Err(crate::Error::InvalidSetting {
+                setting: crate::Setting::EncodingAesKey,
+                ..
+            })
+        ));
         let generated = EncodingAesKey::generate();
         assert_eq!(generated.expose().len(), 43);
         let again = EncodingAesKey::new(generated.expose()).map(|k| *k.key());

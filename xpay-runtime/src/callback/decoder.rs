@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io::Read;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -12,6 +13,7 @@ use super::crypto::{self, EncodingAesKey};
 use super::error::{CallbackError, SignatureKind};
 use super::format::{parse_envelope, parse_message};
 use super::query::{Mode, PushQuery};
+use super::replay::{BodyDigest, QueryId, SeenQueries};
 use crate::meta::{EventMeta, SpecMeta};
 
 /// How many characters of a mismatching appid an error shows.
@@ -44,12 +46,16 @@ impl DecodedPush {
 
 /// Verifies, decrypts and types message pushes, and writes the replies.
 ///
-/// One per mini program; cheap to share (`&self` everywhere). `Debug` never shows the token or
-/// the EncodingAESKey.
+/// One per mini program; cheap to share (`&self` everywhere; clones share the seen queries).
+/// `Debug` never shows the token or the EncodingAESKey.
+///
+/// [`receive`](Self::receive) is the whole check, replay protection included, and what the axum
+/// router uses; [`decode`](Self::decode) is its synchronous part, without the seen-query check.
 #[derive(Clone)]
 pub struct Decoder {
     config: CallbackConfig,
     spec: &'static SpecMeta,
+    seen: Option<Arc<dyn SeenQueries>>,
 }
 
 impl fmt::Debug for Decoder {
@@ -57,6 +63,7 @@ impl fmt::Debug for Decoder {
         f.debug_struct("Decoder")
             .field("config", &self.config)
             .field("spec_events", &self.spec.events.len())
+            .field("checks_replays", &self.seen.is_some())
             .finish()
     }
 }
@@ -87,7 +94,67 @@ pub fn read_body_limited(reader: impl Read, limit: usize) -> Result<Vec<u8>, Cal
 impl Decoder {
     /// A decoder for these settings, typing XML values by `spec`'s envelope and event tables.
     pub fn new(config: CallbackConfig, spec: &'static SpecMeta) -> Self {
-        Self { config, spec }
+        let seen = config.seen_queries();
+        Self { config, spec, seen }
+    }
+
+    /// Whether verified queries are remembered (see [`replay`](super::replay)).
+    pub fn checks_replays(&self) -> bool {
+        self.seen.is_some()
+    }
+
+    /// [`decode`](Self::decode), then the seen-query check: a query already seen with another
+    /// body is refused with [`CallbackError::Replayed`]; the same body again (WeChat's retry)
+    /// passes. What the axum router calls for every push.
+    pub async fn receive(&self, q: &PushQuery, body: &[u8]) -> Result<DecodedPush, CallbackError> {
+        let push = self.decode(q, body)?;
+        let signature = if push.encrypted {
+            &q.msg_signature
+        } else {
+            &q.signature
+        };
+        self.admit(q, signature, body).await?;
+        Ok(push)
+    }
+
+    /// [`verify_url`](Self::verify_url), then remembers the query with an empty body, so that
+    /// a captured verification query cannot later sign a plain-mode push.
+    pub async fn receive_verification<'q>(
+        &self,
+        q: &'q PushQuery,
+    ) -> Result<&'q str, CallbackError> {
+        let echostr = self.verify_url(q)?;
+        self.admit(q, &q.signature, b"").await?;
+        Ok(echostr)
+    }
+
+    async fn admit(
+        &self,
+        q: &PushQuery,
+        signature: &Option<String>,
+        body: &[u8],
+    ) -> Result<(), CallbackError> {
+        let Some(seen) = &self.seen else {
+            return Ok(());
+        };
+        let (Some(timestamp), Some(nonce), Some(signature)) = (&q.timestamp, &q.nonce, signature)
+        else {
+            // Verification needed all three: unreachable for a verified query.
+            return Err(CallbackError::MissingQueryParameter("signature"));
+        };
+        let app = self.config.app_id().unwrap_or("");
+        let id = QueryId::new(timestamp, nonce, signature);
+        match seen
+            .admit(app, id, BodyDigest::of(body), self.config.seen_ttl())
+            .await
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(CallbackError::Replayed {
+                timestamp: timestamp.clone(),
+                nonce: nonce.clone(),
+            }),
+            Err(e) => Err(CallbackError::SeenQueries(e.to_string())),
+        }
     }
 
     /// The settings.
@@ -98,6 +165,15 @@ impl Decoder {
     /// The spec tables values are typed by.
     pub fn spec(&self) -> &'static SpecMeta {
         self.spec
+    }
+
+    /// The push's dedup key (see [`EventMeta::dedup_key_of`]), when its event is known and has
+    /// one; `None` too for events whose reply the handler composes, which must be answered
+    /// every time.
+    pub fn dedup_key(&self, push: &DecodedPush) -> Option<String> {
+        self.event_meta(push)
+            .filter(|meta| !meta.custom_reply)
+            .and_then(|meta| meta.dedup_key_of(&push.message))
     }
 
     /// What the spec says about a decoded push's event, if it knows it.
@@ -123,9 +199,12 @@ impl Decoder {
     /// Decodes a pushed body with its query: checks the size, the freshness (when a window is
     /// configured), the signature (`signature` in plain mode, `msg_signature` in safe mode),
     /// decrypts and checks the appid (safe mode), parses JSON or XML and types XML values.
+    /// Does not check replays: [`receive`](Self::receive) does.
     ///
     /// Safe mode is `encrypt_type=aes`, or a `msg_signature` without any `encrypt_type`; in
     /// safe mode only the encrypted copy is read (compatible mode's plain fields are ignored).
+    /// With an EncodingAESKey configured, a plain-mode push is refused
+    /// ([`CallbackError::PlainModeRefused`]).
     /// A message without `Event` is still delivered (`event` is `None`), and so is an event the
     /// spec does not know, with its values left as text. A plain-mode body that is really a
     /// safe-mode envelope (an `Encrypt` and no `MsgType`) is refused as missing
@@ -149,6 +228,11 @@ impl Decoder {
             return Err(CallbackError::EmptyBody);
         }
         let mode = q.mode()?;
+        if mode == Mode::Plain && self.config.aes_key().is_some() {
+            // The plain signature does not cover the body: with a key, only the decrypted
+            // `Encrypt` is trusted, and nothing of a plain body is even read.
+            return Err(CallbackError::PlainModeRefused);
+        }
         let timestamp = PushQuery::require(&q.timestamp, "timestamp")?;
         let nonce = PushQuery::require(&q.nonce, "nonce")?;
         self.check_freshness(timestamp, now)?;

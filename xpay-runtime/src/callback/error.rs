@@ -1,7 +1,9 @@
 //! [`CallbackError`]: everything that can go wrong with a push, in words.
 //!
 //! No variant ever carries the message-push token or the EncodingAESKey (not even a character
-//! of it). Appids, signatures, timestamps and parser messages are not secret and are shown.
+//! of it). Appids, signatures, timestamps and parser messages are not secret and are shown,
+//! with their control characters escaped (`\u{1b}`, `\n`): a push is outside input, and its
+//! bytes must not forge a log line or drive a terminal. The fields keep the raw text.
 
 use std::fmt;
 
@@ -41,11 +43,11 @@ pub enum CallbackError {
     MissingQueryParameter(&'static str),
 
     /// `encrypt_type` is neither `aes` nor `raw`.
-    #[error("unsupported encrypt_type `{0}`: expected `aes` (safe mode) or `raw` (plain mode)")]
+    #[error("unsupported encrypt_type `{}`: expected `aes` (safe mode) or `raw` (plain mode)", crate::secret::escape_controls(.0))]
     UnsupportedEncryptType(String),
 
     /// The `timestamp` query parameter is not an integer (checked only with a freshness window).
-    #[error("query parameter `timestamp` is not an integer: `{0}`")]
+    #[error("query parameter `timestamp` is not an integer: `{}`", crate::secret::escape_controls(.0))]
     InvalidTimestamp(String),
 
     /// The push's `timestamp` is further from now than the configured window.
@@ -73,19 +75,43 @@ pub enum CallbackError {
     },
 
     /// The body could not be read.
-    #[error("cannot read the push body: {0}")]
+    #[error("cannot read the push body: {}", crate::secret::escape_controls(.0))]
     BodyRead(String),
+
+    /// A plain-mode push (no `encrypt_type=aes`) arrived at a receiver with an EncodingAESKey.
+    /// In plain mode `signature` covers only the token, timestamp and nonce, not the body, so
+    /// any captured query would vouch for any body: once a key is configured, only encrypted
+    /// pushes are accepted.
+    #[error(
+        "plain-mode push refused: an EncodingAESKey is configured, so only safe-mode (encrypted) pushes are accepted; a plain-mode signature does not cover the body"
+    )]
+    PlainModeRefused,
+
+    /// A query (timestamp, nonce and signature) already seen with another body: a replayed
+    /// signature over a forged body. The same body again is a retry and passes.
+    #[error(
+        "replayed query: timestamp `{}` and nonce `{}` already came with a different body",
+        crate::secret::escape_controls(timestamp),
+        crate::secret::escape_controls(nonce)
+    )]
+    Replayed {
+        /// The query's `timestamp`.
+        timestamp: String,
+        /// The query's `nonce`.
+        nonce: String,
+    },
+
+    /// The store of seen queries could not be asked; the push is answered with a failure so
+    /// that WeChat retries it.
+    #[error("cannot check the push against the seen queries: {}", crate::secret::escape_controls(.0))]
+    SeenQueries(String),
 
     /// A safe-mode push arrived but no EncodingAESKey is configured.
     #[error("safe-mode push (encrypt_type=aes) but no EncodingAESKey is configured")]
     NoAesKey,
 
-    /// The configured EncodingAESKey is not usable. The key itself is never shown.
-    #[error("invalid EncodingAESKey: {0}")]
-    InvalidAesKey(String),
-
     /// `Encrypt` is not valid base64.
-    #[error("`Encrypt` is not valid base64: {0}")]
+    #[error("`Encrypt` is not valid base64: {}", crate::secret::escape_controls(.0))]
     Base64(String),
 
     /// `Encrypt` decodes to nothing.
@@ -100,7 +126,7 @@ pub enum CallbackError {
     },
 
     /// The decrypted data does not end in valid PKCS#7 padding (block size 32).
-    #[error("bad PKCS#7 padding (block size 32) after decryption: {0}")]
+    #[error("bad PKCS#7 padding (block size 32) after decryption: {}", crate::secret::escape_controls(.0))]
     BadPadding(String),
 
     /// The unpadded plaintext is shorter than its 20-byte header (16 random + 4 length bytes).
@@ -124,7 +150,11 @@ pub enum CallbackError {
     },
 
     /// The plaintext's appid is not the configured one: the push was meant for another app.
-    #[error("appid mismatch: expected `{expected}`, got `{got}`")]
+    #[error(
+        "appid mismatch: expected `{}`, got `{}`",
+        crate::secret::escape_controls(expected),
+        crate::secret::escape_controls(got)
+    )]
     AppIdMismatch {
         /// The configured appid.
         expected: String,
@@ -141,7 +171,10 @@ pub enum CallbackError {
     UnrecognizedFormat(&'static str),
 
     /// A JSON or XML document could not be parsed.
-    #[error("malformed {format} {what}: {message}")]
+    #[error(
+        "malformed {format} {what}: {}",
+        crate::secret::escape_controls(message)
+    )]
     Malformed {
         /// The format it was parsed as.
         format: Format,
@@ -161,7 +194,11 @@ pub enum CallbackError {
     },
 
     /// An XML value the spec types as an integer is not one.
-    #[error("field `{field}` must be an integer, got `{value}`")]
+    #[error(
+        "field `{}` must be an integer, got `{}`",
+        crate::secret::escape_controls(field),
+        crate::secret::escape_controls(value)
+    )]
     NotAnInteger {
         /// The field's path (`GoodsInfo.Quantity`).
         field: String,
@@ -170,7 +207,11 @@ pub enum CallbackError {
     },
 
     /// An XML value the spec types as a boolean is not one.
-    #[error("field `{field}` must be a boolean (true/false/1/0), got `{value}`")]
+    #[error(
+        "field `{}` must be a boolean (true/false/1/0), got `{}`",
+        crate::secret::escape_controls(field),
+        crate::secret::escape_controls(value)
+    )]
     NotABool {
         /// The field's path.
         field: String,
@@ -186,7 +227,10 @@ pub enum CallbackError {
     },
 
     /// A reply or message could not be written.
-    #[error("cannot write the {format} reply: {message}")]
+    #[error(
+        "cannot write the {format} reply: {}",
+        crate::secret::escape_controls(message)
+    )]
     InvalidReply {
         /// The format being written.
         format: Format,
@@ -196,7 +240,11 @@ pub enum CallbackError {
 
     /// A verified push of a known event does not have the shape the spec gives it. The push
     /// is answered with a failure so that WeChat retries, rather than acknowledged unhandled.
-    #[error("the {event} push does not fit the spec's fields: {message}")]
+    #[error(
+        "the {} push does not fit the spec's fields: {}",
+        crate::secret::escape_controls(event),
+        crate::secret::escape_controls(message)
+    )]
     EventShape {
         /// The `Event` value.
         event: String,
@@ -206,6 +254,33 @@ pub enum CallbackError {
 }
 
 impl CallbackError {
+    /// Whether the push failed verification: a forgery, a replay, another app's push, or a
+    /// plain-mode push at a safe-mode receiver. Such a push is answered 401 and never reaches a
+    /// handler; WeChat's own pushes never fail this way once the settings match.
+    pub fn is_forgery(&self) -> bool {
+        matches!(
+            self,
+            CallbackError::SignatureMismatch(_)
+                | CallbackError::MissingQueryParameter(_)
+                | CallbackError::StaleTimestamp { .. }
+                | CallbackError::InvalidTimestamp(_)
+                | CallbackError::AppIdMismatch { .. }
+                | CallbackError::PlainModeRefused
+                | CallbackError::Replayed { .. }
+        )
+    }
+
+    /// The HTTP status a receiver answers with: 401 for [forgeries](Self::is_forgery), 413 for
+    /// an oversized body, and 500 for the rest, so that WeChat retries a push this version
+    /// cannot read rather than losing it.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            e if e.is_forgery() => 401,
+            CallbackError::BodyTooLarge { .. } => 413,
+            _ => 500,
+        }
+    }
+
     pub(crate) fn malformed(
         format: Format,
         what: &'static str,

@@ -66,18 +66,29 @@ pub(crate) fn parse_envelope(body: &str) -> Result<Envelope, CallbackError> {
                 Err(e) => match json_object(body, WHAT) {
                     Err(not_an_object) => Err(not_an_object),
                     Ok(object) => match object.get("Encrypt") {
+                        // A string after all: serde's own message says what is wrong (a
+                        // duplicate `Encrypt`, say).
+                        Some(Value::String(_)) | None => {
+                            Err(CallbackError::malformed(Format::Json, WHAT, e))
+                        }
                         Some(other) => Err(CallbackError::malformed(
                             Format::Json,
                             WHAT,
                             format!("`Encrypt` must be a string, got {}", json_kind(other)),
                         )),
-                        None => Err(CallbackError::malformed(Format::Json, WHAT, e)),
                     },
                 },
             }
         }
         Format::Xml => {
             let root = xml::parse(strip_bom(body), WHAT)?;
+            if root.children.iter().filter(|c| c.name == "Encrypt").count() > 1 {
+                return Err(CallbackError::malformed(
+                    Format::Xml,
+                    WHAT,
+                    "duplicate element `Encrypt`",
+                ));
+            }
             match root.child("Encrypt") {
                 Some(e) if e.children.is_empty() => Ok(Envelope {
                     format: Format::Xml,

@@ -46,10 +46,12 @@ mod coerce;
 mod config;
 mod crypto;
 mod decoder;
+pub mod dedup;
 mod error;
 mod format;
 mod push;
 mod query;
+pub mod replay;
 mod reply;
 mod typed;
 mod xml;
@@ -68,10 +70,12 @@ pub use crypto::{
     unpad, verify_signature,
 };
 pub use decoder::{DecodedPush, Decoder, read_body_limited};
+pub use dedup::{Dedup, DedupStore, MemoryDedupStore};
 pub use error::{CallbackError, SignatureKind};
 pub use format::render_message;
 pub use push::{SealParams, SignedPush, encrypt_push, sign_plain_push, sign_url_verification};
 pub use query::PushQuery;
+pub use replay::{MemorySeenQueries, SeenQueries};
 pub use reply::{FAILURE_ERRCODE, FAILURE_STATUS, Reply, ReplyBody};
 pub use typed::Push;
 

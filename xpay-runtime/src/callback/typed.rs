@@ -17,12 +17,25 @@ pub struct Push<E: EventSet> {
 }
 
 impl Decoder {
+    /// [`receive`](Self::receive) (the seen-query check included), then types the push with
+    /// the spec's events (`xpay::api::Event` for the built-in spec).
+    pub async fn receive_typed<E: EventSet>(
+        &self,
+        query: &PushQuery,
+        body: &[u8],
+    ) -> Result<Push<E>, CallbackError> {
+        let raw = self.receive(query, body).await?;
+        Self::type_push(raw)
+    }
+
     /// Verifies, decrypts and parses a push, then types it with the spec's events
-    /// (`xpay::api::Event` for the built-in spec).
+    /// (`xpay::api::Event` for the built-in spec). No seen-query check: see
+    /// [`receive_typed`](Self::receive_typed).
     ///
-    /// A known event whose fields do not fit the spec is an error
-    /// ([`CallbackError::EventShape`]), so the push is answered with a failure and WeChat
-    /// retries it; it is never acknowledged without reaching the handler.
+    /// A known event whose fields do not fit its type arrives as the event set's malformed
+    /// variant (`Event::Malformed`, with the name, the fields and the decode error), so the
+    /// handler decides. Only an envelope that does not fit is an error
+    /// ([`CallbackError::EventShape`]), answered with a failure so that WeChat retries.
     pub fn decode_typed<E: EventSet>(
         &self,
         query: &PushQuery,

@@ -1,4 +1,5 @@
-//! The [`TokenManager`]: a cached token, refreshed ahead of expiry by one refresher at a time.
+//! The [`TokenManager`]: a cached token, refreshed ahead of expiry in the background by one
+//! refresher at a time.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -9,26 +10,40 @@ use tokio::time::Instant;
 use tracing::{Instrument, debug, info, warn};
 
 use super::source::TokenSource;
-use super::store::{MemoryStore, TokenStore};
+use super::store::{MemoryStore, StoredToken, TokenStore};
 use crate::{AccessToken, Error, Result};
 
 /// The outcome of one refresh as every caller waiting on it sees it: the token, or the
-/// refresher's own error (errors are cheap to clone).
+/// refresher's own error, errcode and source included (errors are cheap to clone).
 type Outcome = Result<AccessToken, Error>;
 
-/// The refresh in flight in this process, if any: a receiver for its outcome.
-type Flight = Option<watch::Receiver<Option<Outcome>>>;
+/// How long after a failed background refresh the next one may start.
+const BACKGROUND_RETRY: Duration = Duration::from_secs(10);
 
 /// Hands out access tokens: cached, refreshed ahead of expiry, one refresh at a time.
 ///
-/// [`get`](Self::get) returns the stored token while it has more than the refresh margin left.
-/// Otherwise one caller in this process refreshes and every other caller waits for its outcome,
-/// however many there are; a failed refresh is an error to all of them, never a stale token.
-/// Across processes sharing a [`TokenStore`], the refresher first takes the store's lock; an
-/// instance that cannot take it polls the store until the holder stores a token or its lock
-/// expires, and then takes the lock itself.
+/// - A token with more than its refresh margin left is returned as it is. The margin is
+///   [`refresh_margin`](TokenManagerBuilder::refresh_margin) (5 minutes) or half the token's
+///   lifetime, whichever is shorter, so a short-lived token (`expires_in: 60`) is reused for
+///   half its life rather than refetched on every call.
+/// - A token inside its margin but not expired is still returned, and a refresh starts in the
+///   background: a failed refresh does not fail calls while the cached token is valid (it is
+///   tried again 10 s later).
+/// - Only when no unexpired token is left does a caller wait, for the refresh in flight (one
+///   per process, however many callers), and every waiter gets its outcome: the token, or the
+///   refresher's own typed error.
+/// - Refreshes run on their own task: a caller cancelled while waiting (a timeout around a
+///   call, a dropped handler) does not cancel the refresh, so the store's lock is released
+///   when the fetch ends, not when its TTL runs out.
+/// - Across processes sharing a [`TokenStore`], the refresher first takes the store's lock; an
+///   instance that cannot take it polls the store until the holder stores a token or its lock
+///   expires, and then takes the lock itself.
+/// - A token WeChat rejects is dropped by [`invalidate`](Self::invalidate), at most once per
+///   [`refetch_interval`](TokenManagerBuilder::refetch_interval) (10 s): a second rejection
+///   within it is an error rather than another fetch, so a misbehaving endpoint or two systems
+///   fighting over a classic token cannot turn every call into a fetch.
 ///
-/// Cheap to clone: clones share one cache and one refresher.
+/// Cheap to clone: clones share one cache and one refresher. Needs a Tokio runtime.
 #[derive(Clone)]
 pub struct TokenManager {
     inner: Arc<Inner>,
@@ -41,7 +56,34 @@ struct Inner {
     refresh_margin: Duration,
     lock_ttl: Duration,
     poll_interval: Duration,
-    flight: Mutex<Flight>,
+    refetch_interval: Duration,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// The refresh in flight, if any: a receiver for its outcome.
+    flight: Option<watch::Receiver<Option<Outcome>>>,
+    /// The token last seen and its lifetime as known: exact for a token this manager fetched,
+    /// else the time it had left when first seen (a lower bound).
+    lifetime: Option<(AccessToken, Duration)>,
+    /// When this manager last dropped a rejected token.
+    last_drop: Option<Instant>,
+    /// No background refresh before this instant (after a failed one).
+    quiet_until: Option<Instant>,
+}
+
+/// What [`TokenManager::invalidate`] did with a rejected token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Invalidation {
+    /// It was the stored token and is gone: the next [`get`](TokenManager::get) fetches.
+    Dropped,
+    /// Another token has replaced it already: retry with the stored one.
+    Replaced,
+    /// It was kept: another token was dropped less than the refetch interval ago. The call
+    /// fails with WeChat's error instead of fetching again.
+    Kept,
 }
 
 /// Builds a [`TokenManager`] with a store or timings other than the defaults.
@@ -51,11 +93,12 @@ pub struct TokenManagerBuilder {
     refresh_margin: Duration,
     lock_ttl: Duration,
     poll_interval: Duration,
+    refetch_interval: Duration,
 }
 
 impl TokenManager {
-    /// How long before expiry a token is refreshed unless told otherwise: 5 minutes, when
-    /// WeChat renews stable tokens.
+    /// The longest refresh margin unless told otherwise: 5 minutes, when WeChat renews stable
+    /// tokens. A token's margin is this or half its lifetime, whichever is shorter.
     pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(300);
     /// How long the store's refresh lock lasts unless told otherwise: 20 s, longer than a
     /// token request may take with the client's default timeouts.
@@ -63,6 +106,8 @@ impl TokenManager {
     /// How often an instance waiting on another's refresh reads the store unless told
     /// otherwise: 200 ms.
     pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(200);
+    /// The shortest time between two drops of a rejected token unless told otherwise: 10 s.
+    pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
 
     /// A manager for tokens from `source`, kept in a [`MemoryStore`], with the default timings.
     pub fn new(source: impl TokenSource + 'static) -> Self {
@@ -77,6 +122,7 @@ impl TokenManager {
             refresh_margin: Self::DEFAULT_REFRESH_MARGIN,
             lock_ttl: Self::DEFAULT_LOCK_TTL,
             poll_interval: Self::DEFAULT_POLL_INTERVAL,
+            refetch_interval: Self::DEFAULT_REFETCH_INTERVAL,
         }
     }
 
@@ -91,47 +137,64 @@ impl TokenManager {
         self.inner.source.can_refresh()
     }
 
-    /// A token with more than the refresh margin left, refreshing it first when needed.
+    /// An unexpired token: the stored one (starting a background refresh when it is inside
+    /// its margin), or, when there is none, the outcome of the refresh in flight.
     ///
-    /// Errors when the refresh fails (every caller waiting on that refresh gets the
-    /// refresher's own error, errcode included) or the store cannot be read.
+    /// Errors when no unexpired token is left and the refresh fails (every caller waiting on
+    /// that refresh gets the refresher's own error, errcode included), or the store cannot be
+    /// read.
     pub async fn get(&self) -> Result<AccessToken> {
         let inner = &self.inner;
         loop {
-            if let Some(token) = inner.fresh().await? {
-                return Ok(token);
+            if let Some(stored) = inner.store.get(&inner.key).await? {
+                if stored.expires_in <= inner.margin_for(&stored) {
+                    Inner::refresh_ahead(inner);
+                }
+                return Ok(stored.token);
             }
-            match inner.join_or_lead() {
-                Role::Lead(flight) => {
-                    let span = tracing::info_span!("xpay.token.refresh", key = %inner.key);
-                    let result = inner.refresh().instrument(span).await;
-                    flight.finish(&result);
-                    return result;
-                }
-                Role::Wait(mut outcome) => {
-                    let outcome = outcome
-                        .wait_for(Option::is_some)
-                        .await
-                        .ok()
-                        .and_then(|outcome| outcome.clone());
-                    match outcome {
-                        Some(result) => return result,
-                        // The refresher was cancelled before it finished: start over.
-                        None => continue,
-                    }
-                }
+            let mut outcome = Inner::join_or_start(inner, false);
+            let outcome = outcome
+                .wait_for(Option::is_some)
+                .await
+                .ok()
+                .and_then(|outcome| outcome.clone());
+            match outcome {
+                Some(result) => return result,
+                // The refresh task ended without an outcome (it panicked): start over.
+                None => continue,
             }
         }
     }
 
     /// Drops `token` from the store if it is still the stored token, so that the next
-    /// [`get`](Self::get) fetches a new one (for errcodes 40001, 40014 and 42001). A token
-    /// that has already been replaced is left alone. Returns whether it was dropped.
-    pub async fn invalidate(&self, token: &AccessToken) -> Result<bool> {
+    /// [`get`](Self::get) fetches a new one (for errcodes 40001, 40014 and 42001), unless
+    /// another rejected token was dropped less than the refetch interval ago.
+    pub async fn invalidate(&self, token: &AccessToken) -> Result<Invalidation> {
         let inner = &self.inner;
+        let current = inner.store.get(&inner.key).await?;
+        if !current.is_some_and(|stored| stored.token == *token) {
+            return Ok(Invalidation::Replaced);
+        }
+        let recent = inner
+            .state()
+            .last_drop
+            .is_some_and(|at| at.elapsed() < inner.refetch_interval);
+        if recent {
+            warn!(
+                key = %inner.key,
+                refetch_interval_secs = inner.refetch_interval.as_secs(),
+                "access token rejected again within the refetch interval; keeping it"
+            );
+            return Ok(Invalidation::Kept);
+        }
         let dropped = inner.store.invalidate(&inner.key, token).await?;
         info!(key = %inner.key, dropped, "access token invalidated");
-        Ok(dropped)
+        if dropped {
+            inner.state().last_drop = Some(Instant::now());
+            Ok(Invalidation::Dropped)
+        } else {
+            Ok(Invalidation::Replaced)
+        }
     }
 }
 
@@ -142,6 +205,7 @@ impl fmt::Debug for TokenManager {
             .field("refresh_margin", &self.inner.refresh_margin)
             .field("lock_ttl", &self.inner.lock_ttl)
             .field("poll_interval", &self.inner.poll_interval)
+            .field("refetch_interval", &self.inner.refetch_interval)
             .finish_non_exhaustive()
     }
 }
@@ -154,7 +218,8 @@ impl TokenManagerBuilder {
         self
     }
 
-    /// Refreshes tokens once they have `margin` or less left (default 5 minutes).
+    /// Refreshes tokens once they have `margin` or half their lifetime left, whichever is
+    /// shorter (default 5 minutes).
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
         self.refresh_margin = margin;
         self
@@ -170,6 +235,12 @@ impl TokenManagerBuilder {
     /// Reads the store every `interval` while another instance refreshes (default 200 ms).
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval;
+        self
+    }
+
+    /// Drops rejected tokens at most once per `interval` (default 10 s; zero: always).
+    pub fn refetch_interval(mut self, interval: Duration) -> Self {
+        self.refetch_interval = interval;
         self
     }
 
@@ -201,7 +272,8 @@ impl TokenManagerBuilder {
                 refresh_margin: self.refresh_margin,
                 lock_ttl: self.lock_ttl,
                 poll_interval: self.poll_interval,
-                flight: Mutex::new(None),
+                refetch_interval: self.refetch_interval,
+                state: Mutex::new(State::default()),
             }),
         }
     }
@@ -213,67 +285,85 @@ impl fmt::Debug for TokenManagerBuilder {
             .field("refresh_margin", &self.refresh_margin)
             .field("lock_ttl", &self.lock_ttl)
             .field("poll_interval", &self.poll_interval)
+            .field("refetch_interval", &self.refetch_interval)
             .finish_non_exhaustive()
     }
 }
 
-/// What a caller of [`TokenManager::get`] does when the stored token is not fresh.
-enum Role<'a> {
-    /// Refresh, and publish the outcome through the guard.
-    Lead(FlightGuard<'a>),
-    /// Wait for the refresh in flight.
-    Wait(watch::Receiver<Option<Outcome>>),
-}
+/// Ends the flight when the refresh task ends, however it ends (a panic included), so that
+/// the next caller starts a new one.
+struct FlightGuard(Arc<Inner>);
 
-/// Held by the caller that refreshes. Dropping it (after [`finish`](Self::finish), or when the
-/// refreshing caller is cancelled) ends the flight, so the next caller starts a new one; waiters
-/// of a cancelled flight see the channel close and start over.
-struct FlightGuard<'a> {
-    flight: &'a Mutex<Flight>,
-    outcome: watch::Sender<Option<Outcome>>,
-}
-
-impl FlightGuard<'_> {
-    /// Gives every waiter the outcome of the refresh.
-    fn finish(self, result: &Result<AccessToken>) {
-        self.outcome.send_replace(Some(result.clone()));
-    }
-}
-
-impl Drop for FlightGuard<'_> {
+impl Drop for FlightGuard {
     fn drop(&mut self) {
-        *lock(self.flight) = None;
+        self.0.state().flight = None;
     }
-}
-
-fn lock(flight: &Mutex<Flight>) -> MutexGuard<'_, Flight> {
-    // Only ever set to `Some` or `None` under the lock: a poisoned lock still holds a valid value.
-    flight.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Inner {
-    /// The stored token, if it has more than the refresh margin left.
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Single assignments under the lock: a poisoned lock still holds consistent state.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The margin of a stored token: the configured one or half its known lifetime.
+    fn margin_for(&self, stored: &StoredToken) -> Duration {
+        let mut state = self.state();
+        let lifetime = match &state.lifetime {
+            Some((token, lifetime)) if *token == stored.token => *lifetime,
+            _ => {
+                state.lifetime = Some((stored.token.clone(), stored.expires_in));
+                stored.expires_in
+            }
+        };
+        self.refresh_margin.min(lifetime / 2)
+    }
+
+    /// Starts a background refresh unless one is in flight or a failed one was recent.
+    fn refresh_ahead(this: &Arc<Self>) {
+        let quiet = this
+            .state()
+            .quiet_until
+            .is_some_and(|until| Instant::now() < until);
+        if !quiet {
+            drop(Self::join_or_start(this, true));
+        }
+    }
+
+    /// Joins the refresh in flight, or starts one on its own task.
+    fn join_or_start(this: &Arc<Self>, background: bool) -> watch::Receiver<Option<Outcome>> {
+        let mut state = this.state();
+        if let Some(outcome) = &state.flight {
+            return outcome.clone();
+        }
+        let (sender, receiver) = watch::channel(None);
+        state.flight = Some(receiver.clone());
+        drop(state);
+        let guard = FlightGuard(Arc::clone(this));
+        let span = tracing::info_span!("xpay.token.refresh", key = %this.key, background);
+        tokio::spawn(
+            async move {
+                let inner = &guard.0;
+                let result = inner.refresh().await;
+                if background && result.is_err() {
+                    inner.state().quiet_until = Instant::now().checked_add(BACKGROUND_RETRY);
+                }
+                sender.send_replace(Some(result));
+                drop(guard);
+            }
+            .instrument(span),
+        );
+        receiver
+    }
+
+    /// Whether the stored token needs no refresh.
     async fn fresh(&self) -> Result<Option<AccessToken>> {
         Ok(self
             .store
             .get(&self.key)
             .await?
-            .filter(|stored| stored.expires_in > self.refresh_margin)
+            .filter(|stored| stored.expires_in > self.margin_for(stored))
             .map(|stored| stored.token))
-    }
-
-    /// Joins the refresh in flight, or starts one.
-    fn join_or_lead(&self) -> Role<'_> {
-        let mut flight = lock(&self.flight);
-        if let Some(outcome) = flight.as_ref() {
-            return Role::Wait(outcome.clone());
-        }
-        let (outcome, receiver) = watch::channel(None);
-        *flight = Some(receiver);
-        Role::Lead(FlightGuard {
-            flight: &self.flight,
-            outcome,
-        })
     }
 
     /// Refreshes under the store's lock, or waits for the instance that holds it.
@@ -322,6 +412,7 @@ impl Inner {
             expires_in_secs = fetched.expires_in.as_secs(),
             "access token fetched"
         );
+        self.state().lifetime = Some((fetched.token.clone(), fetched.expires_in));
         if let Err(error) = self
             .store
             .put(&self.key, &fetched.token, fetched.expires_in)
@@ -347,11 +438,15 @@ mod tests {
 
     const LIFETIME: Duration = Duration::from_secs(7200);
 
-    /// Counts fetches; call `n` (from 1) gives `T{n}`, or fails when `n` is in `fail`.
+    /// Counts fetches; call `n` (from 1) gives `T{n}` valid for `lifetime`, or fails when `n`
+    /// is in `fail`.
     struct FakeSource {
         calls: AtomicUsize,
         delay: Duration,
         fail: HashSet<usize>,
+        lifetime: Duration,
+        /// When each call was made.
+        fetched_at: Mutex<Vec<Instant>>,
     }
 
     impl FakeSource {
@@ -364,6 +459,18 @@ mod tests {
                 calls: AtomicUsize::new(0),
                 delay,
                 fail: fail.iter().copied().collect(),
+                lifetime: LIFETIME,
+                fetched_at: Mutex::default(),
+            })
+        }
+
+        fn short_lived(lifetime: Duration) -> Arc<Self> {
+            Arc::new(Self {
+                calls: AtomicUsize::new(0),
+                delay: Duration::ZERO,
+                fail: HashSet::new(),
+                lifetime,
+                fetched_at: Mutex::default(),
             })
         }
 
@@ -375,6 +482,7 @@ mod tests {
     impl TokenSource for FakeSource {
         fn fetch(&self) -> BoxFuture<'_, Result<FetchedToken>> {
             let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+            self.fetched_at.lock().expect("lock").push(Instant::now());
             Box::pin(async move {
                 tokio::time::sleep(self.delay).await;
                 if self.fail.contains(&n) {
@@ -387,7 +495,7 @@ mod tests {
                 }
                 Ok(FetchedToken {
                     token: token(&format!("T{n}")),
-                    expires_in: LIFETIME,
+                    expires_in: self.lifetime,
                 })
             })
         }
@@ -512,8 +620,15 @@ mod tests {
         }
     }
 
+    /// Lets the background refresh task run (paused time: no time passes).
+    async fn settle() {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
     #[tokio::test(start_paused = true)]
-    async fn refreshes_ahead_of_expiry() {
+    async fn refreshes_ahead_of_expiry_in_the_background() {
         let source = FakeSource::new(Duration::ZERO);
         let manager = TokenManager::new(source.clone());
         assert!(manager.get().await.expect("first") == token("T1"));
@@ -521,13 +636,15 @@ mod tests {
         // 301 s left: more than the 300 s margin, so no fetch.
         tokio::time::advance(LIFETIME - Duration::from_secs(300 + 1)).await;
         assert!(manager.get().await.expect("cached") == token("T1"));
+        settle().await;
         assert_eq!(source.calls(), 1);
 
-        // 299 s left: refreshed.
+        // 299 s left: still valid, so served at once, and refreshed behind it.
         tokio::time::advance(Duration::from_secs(2)).await;
-        assert!(manager.get().await.expect("refreshed") == token("T2"));
+        assert!(manager.get().await.expect("still valid") == token("T1"));
+        settle().await;
         assert_eq!(source.calls(), 2);
-        assert!(manager.get().await.expect("cached") == token("T2"));
+        assert!(manager.get().await.expect("refreshed") == token("T2"));
         assert_eq!(source.calls(), 2);
     }
 
@@ -541,10 +658,33 @@ mod tests {
         manager.get().await.expect("first");
         tokio::time::advance(LIFETIME - Duration::from_secs(601)).await;
         manager.get().await.expect("cached");
+        settle().await;
         assert_eq!(source.calls(), 1);
         tokio::time::advance(Duration::from_secs(2)).await;
-        manager.get().await.expect("refreshed");
+        manager.get().await.expect("served");
+        settle().await;
         assert_eq!(source.calls(), 2);
+    }
+
+    /// A token endpoint answering `expires_in: 60`: the token is reused for half its life
+    /// (the margin is min(5 min, half the lifetime)), not refetched on every call.
+    #[tokio::test(start_paused = true)]
+    async fn short_lived_tokens_are_reused_for_half_their_life() {
+        let lifetime = Duration::from_secs(60);
+        let source = FakeSource::short_lived(lifetime);
+        let manager = TokenManager::new(source.clone());
+        for _ in 0..40 {
+            let got = manager.get().await.expect("token");
+            // Never an expired one: T{n} was fetched less than its lifetime ago.
+            let n: usize = got.expose()[1..].parse().expect("T{n}");
+            let fetched = source.fetched_at.lock().expect("lock")[n - 1];
+            assert!(fetched.elapsed() < lifetime, "T{n} served expired");
+            settle().await;
+            tokio::time::advance(Duration::from_secs(3)).await;
+        }
+        // 40 calls over 120 s of 60-second tokens refreshed after 30 s: one fetch per 30 s.
+        let fetches = source.calls();
+        assert!((4..=6).contains(&fetches), "{fetches} fetches for 40 calls");
     }
 
     #[tokio::test(start_paused = true)]
@@ -554,8 +694,8 @@ mod tests {
         let manager = TokenManager::new(source.clone());
         assert!(manager.get().await.expect("first") == token("T1"));
 
-        // T1 still has 299 s left, inside the margin: the failed refresh must not fall back on it.
-        tokio::time::advance(LIFETIME - Duration::from_secs(299)).await;
+        // T1 has expired: every caller waits on one refresh, which fails for all of them.
+        tokio::time::advance(LIFETIME).await;
         let results = concurrent_gets(std::slice::from_ref(&manager), 50).await;
         assert_eq!(source.calls(), 2, "one fetch for 50 waiters");
         assert_eq!(results.len(), 50);
@@ -573,6 +713,29 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_failed_background_refresh_keeps_serving_the_valid_token() {
+        // Call 2 (the background refresh) fails; call 3 succeeds.
+        let source = FakeSource::failing(Duration::ZERO, &[2]);
+        let manager = TokenManager::new(source.clone());
+        manager.get().await.expect("first");
+        tokio::time::advance(LIFETIME - Duration::from_secs(299)).await;
+        for _ in 0..20 {
+            assert!(manager.get().await.expect("still valid") == token("T1"));
+            settle().await;
+        }
+        assert_eq!(
+            source.calls(),
+            2,
+            "one failed attempt, then quiet for a while"
+        );
+        tokio::time::advance(BACKGROUND_RETRY).await;
+        assert!(manager.get().await.expect("still valid") == token("T1"));
+        settle().await;
+        assert_eq!(source.calls(), 3);
+        assert!(manager.get().await.expect("refreshed") == token("T3"));
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_failed_first_fetch_is_an_error_not_an_empty_token() {
         let source = FakeSource::failing(Duration::ZERO, &[1]);
         let manager = TokenManager::new(source.clone());
@@ -587,15 +750,57 @@ mod tests {
         let t1 = manager.get().await.expect("first");
         assert!(t1 == token("T1"));
 
-        assert!(manager.invalidate(&t1).await.expect("invalidate"));
+        assert_eq!(
+            manager.invalidate(&t1).await.expect("invalidate"),
+            Invalidation::Dropped
+        );
         let t2 = manager.get().await.expect("refetched");
         assert!(t2 == token("T2"));
         assert_eq!(source.calls(), 2);
 
         // A late invalidation of the old token (another caller's 40001) keeps the new one.
-        assert!(!manager.invalidate(&t1).await.expect("invalidate"));
+        assert_eq!(
+            manager.invalidate(&t1).await.expect("invalidate"),
+            Invalidation::Replaced
+        );
         assert!(manager.get().await.expect("cached") == t2);
         assert_eq!(source.calls(), 2);
+    }
+
+    /// The rate limit is the manager's: a second rejected token within the refetch interval is
+    /// kept (the call fails instead), whatever the store.
+    #[tokio::test(start_paused = true)]
+    async fn rejected_tokens_are_dropped_at_most_once_per_interval() {
+        let source = FakeSource::new(Duration::ZERO);
+        let manager = TokenManager::builder(source.clone())
+            .refetch_interval(Duration::from_secs(10))
+            .build()
+            .expect("manager");
+        let t1 = manager.get().await.expect("first");
+        assert_eq!(
+            manager.invalidate(&t1).await.unwrap(),
+            Invalidation::Dropped
+        );
+        let t2 = manager.get().await.expect("second");
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(manager.invalidate(&t2).await.unwrap(), Invalidation::Kept);
+        assert!(manager.get().await.unwrap() == t2);
+        assert_eq!(source.calls(), 2, "no fetch within the interval");
+        tokio::time::advance(Duration::from_secs(6)).await;
+        assert_eq!(
+            manager.invalidate(&t2).await.unwrap(),
+            Invalidation::Dropped
+        );
+        assert!(manager.get().await.unwrap() == token("T3"));
+
+        let always = TokenManager::builder(FakeSource::new(Duration::ZERO))
+            .refetch_interval(Duration::ZERO)
+            .build()
+            .expect("manager");
+        for _ in 0..3 {
+            let t = always.get().await.unwrap();
+            assert_eq!(always.invalidate(&t).await.unwrap(), Invalidation::Dropped);
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -675,10 +880,10 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_cancelled_refresher_hands_over_to_a_waiter() {
+    async fn a_cancelled_caller_does_not_cancel_the_refresh() {
         let source = FakeSource::new(Duration::from_secs(10));
         let manager = TokenManager::new(source.clone());
-        let leader = tokio::spawn({
+        let first = tokio::spawn({
             let manager = manager.clone();
             async move { manager.get().await }
         });
@@ -689,17 +894,17 @@ mod tests {
         });
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert_eq!(source.calls(), 1);
-        leader.abort();
+        first.abort();
 
         let got = waiter.await.expect("task").expect("token");
-        assert!(got == token("T2"));
-        assert_eq!(source.calls(), 2);
+        assert!(got == token("T1"), "the refresh went on");
+        assert_eq!(source.calls(), 1);
     }
 
     #[tokio::test]
     async fn fixed_tokens_are_used_as_is() {
         let manager = TokenManager::new(FixedTokenSource::new("wx1", token("GIVEN-TOKEN")));
-        assert_eq!(manager.key(), "xpay:access_token:wx1:fixed");
+        assert_eq!(manager.key(), "xpay:{wx1}:access_token:fixed");
         assert!(manager.get().await.expect("token") == token("GIVEN-TOKEN"));
     }
 
@@ -709,7 +914,7 @@ mod tests {
         manager.get().await.expect("token");
         let debug = format!("{manager:?}");
         assert!(!debug.contains("GIVEN-TOKEN"), "{debug}");
-        assert!(debug.contains("xpay:access_token:wx1:fixed"), "{debug}");
+        assert!(debug.contains("xpay:{wx1}:access_token:fixed"), "{debug}");
 
         let source = WeChatTokenSource::new(
             reqwest::Client::new(),
@@ -722,7 +927,7 @@ mod tests {
         for debug in [format!("{manager:?}"), format!("{builder:?}")] {
             assert!(!debug.contains("THE-APP-SECRET"), "{debug}");
         }
-        assert_eq!(manager.key(), "xpay:access_token:wx2:classic");
+        assert_eq!(manager.key(), "xpay:{wx2}:access_token:classic");
     }
 
     #[test]

@@ -31,15 +31,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 mod manager;
-#[cfg(feature = "redis")]
-mod redis;
 mod source;
 mod store;
 mod wechat;
 
 #[cfg(feature = "redis")]
-pub use self::redis::RedisStore;
-pub use manager::{TokenManager, TokenManagerBuilder};
+pub use crate::redis::RedisStore;
+pub use manager::{Invalidation, TokenManager, TokenManagerBuilder};
 pub use source::{FetchedToken, FixedTokenSource, TokenSource, store_key};
 pub use store::{LockToken, MemoryStore, StoredToken, TokenStore};
 pub use wechat::{TokenMode, WeChatTokenSource};

@@ -62,9 +62,10 @@ impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
 }
 
 /// The store key for an app id and a token mode (`stable`, `classic`, `fixed`, or a caller's
-/// own name): `xpay:access_token:{app_id}:{mode}`.
+/// own name): `xpay:{app_id}:access_token:{mode}`, the app id in braces as a Redis Cluster
+/// hash tag (every key of one app in one slot).
 pub fn store_key(app_id: &str, mode: &str) -> String {
-    format!("xpay:access_token:{app_id}:{mode}")
+    format!("xpay:{{{app_id}}}:access_token:{mode}")
 }
 
 /// A source that always gives the one token it was made with, fetching nothing (the CLI's
@@ -139,7 +140,7 @@ mod tests {
         let fetched = source.fetch().await.expect("fetch");
         assert!(fetched.token == token);
         assert_eq!(fetched.expires_in, Duration::from_secs(7200));
-        assert_eq!(source.store_key(), "xpay:access_token:wx123:fixed");
+        assert_eq!(source.store_key(), "xpay:{wx123}:access_token:fixed");
 
         let source = source.with_expires_in(Duration::from_secs(60));
         let fetched = source.fetch().await.expect("fetch");

@@ -317,7 +317,10 @@ mod tests {
     async fn stable_mode_posts_the_body_with_force_refresh_false() {
         let (base, seen) = serve(ok_answer()).await;
         let source = source(&base, TokenMode::Stable);
-        assert_eq!(source.store_key(), "xpay:access_token:wx1234567890:stable");
+        assert_eq!(
+            source.store_key(),
+            "xpay:{wx1234567890}:access_token:stable"
+        );
 
         let fetched = source.fetch().await.expect("fetch");
         assert_eq!(fetched.token.expose(), "ACCESS-TOKEN-FROM-WECHAT");
@@ -338,7 +341,10 @@ mod tests {
     async fn classic_mode_gets_with_the_query() {
         let (base, seen) = serve(ok_answer()).await;
         let source = source(&base, TokenMode::Classic);
-        assert_eq!(source.store_key(), "xpay:access_token:wx1234567890:classic");
+        assert_eq!(
+            source.store_key(),
+            "xpay:{wx1234567890}:access_token:classic"
+        );
 
         let fetched = source.fetch().await.expect("fetch");
         assert_eq!(fetched.token.expose(), "ACCESS-TOKEN-FROM-WECHAT");

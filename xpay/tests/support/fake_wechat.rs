@@ -155,6 +155,11 @@ impl FakeWeChat {
 
     /// A client of this fake (one "instance"), keeping tokens in `store`.
     pub fn client(&self, store: RedisStore, mode: TokenMode) -> Client {
+        self.builder(store, mode).build().expect("client")
+    }
+
+    /// The builder of [`client`](Self::client), for tests that change more.
+    pub fn builder(&self, store: RedisStore, mode: TokenMode) -> xpay::ClientBuilder {
         Client::builder()
             .app_id(APP_ID)
             .app_secret(APP_SECRET)
@@ -163,8 +168,6 @@ impl FakeWeChat {
             .token_store(store)
             .token_mode(mode)
             .retry(RetryPolicy::NONE)
-            .build()
-            .expect("client")
     }
 }
 

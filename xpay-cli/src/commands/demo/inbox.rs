@@ -1,7 +1,9 @@
 //! The demo's callback server: xpay-runtime's axum router on 127.0.0.1, as a merchant would
 //! mount it, handing every push it verified, decrypted and typed to the tour.
 //!
-//! The handler acknowledges every push with [`Reply::Success`] and records what arrived,
+//! The router runs the handler once per push ([`Dedup`] with an in-memory store, as a single
+//! instance would; several instances share a `RedisDedupStore`). The handler acknowledges every
+//! push with [`Reply::Success`] and records what arrived,
 //! together with the reply body the router sends back for it (the same decoder renders it), so
 //! the tour can show the push and its answer and check both.
 
@@ -11,7 +13,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use xpay::api::Event;
-use xpay::callback::{CallbackConfig, Decoder, Format, Push, Reply};
+use xpay::callback::axum::PushRouter;
+use xpay::callback::{CallbackConfig, Decoder, Dedup, Format, MemoryDedupStore, Push, Reply};
 
 /// Where the router is mounted, as in MP → 开发管理 → 消息推送 → URL.
 pub const PUSH_PATH: &str = "/wechat/push";
@@ -50,7 +53,7 @@ impl Inbox {
         let decoder = Decoder::new(config, &xpay::api::SPEC);
         let replier = decoder.clone();
         let (tx, received) = mpsc::unbounded_channel();
-        let routes = xpay::callback::axum::router(decoder, move |push: Push| {
+        let routes = PushRouter::new(decoder, move |push: Push| {
             let tx = tx.clone();
             let replier = replier.clone();
             async move {
@@ -71,7 +74,9 @@ impl Inbox {
                 });
                 Ok::<_, Infallible>(reply)
             }
-        });
+        })
+        .dedup(Dedup::new(MemoryDedupStore::new()))
+        .into_router();
         let app = axum::Router::new().nest(PUSH_PATH, routes);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
             .await

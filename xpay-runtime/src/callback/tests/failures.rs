@@ -422,8 +422,14 @@ fn missing_query_parameters() {
         nonce: Some(NONCE.into()),
         ..PushQuery::default()
     };
+    // With a key, a plain query is refused before anything else; without one, it needs its
+    // signature.
     assert_eq!(
         d.decode(&plain, b"{}"),
+        Err(CallbackError::PlainModeRefused)
+    );
+    assert_eq!(
+        decoder(CallbackConfig::new(token(TOKEN))).decode(&plain, b"{}"),
         Err(CallbackError::MissingQueryParameter("signature"))
     );
     let mut odd = q;
@@ -445,6 +451,11 @@ fn safe_mode_body_with_a_plain_query() {
     };
     assert_eq!(
         decoder(config()).decode(&plain, body.as_bytes()),
+        Err(CallbackError::PlainModeRefused)
+    );
+    // Without a key (plain mode only), an envelope under a plain query is not a message.
+    assert_eq!(
+        decoder(CallbackConfig::new(token(TOKEN))).decode(&plain, body.as_bytes()),
         Err(CallbackError::MissingQueryParameter("msg_signature"))
     );
 }
@@ -502,7 +513,12 @@ fn invalid_encoding_aes_keys() {
         "",
     ] {
         match EncodingAesKey::new(bad) {
-            Err(e @ CallbackError::InvalidAesKey(_)) => {
+            Err(
+                e @ crate::Error::InvalidSetting {
+                    setting: crate::Setting::EncodingAesKey,
+                    ..
+                },
+            ) => {
                 let shown = e.to_string();
                 assert!(shown.contains("EncodingAESKey"), "{shown}");
                 if !bad.is_empty() {

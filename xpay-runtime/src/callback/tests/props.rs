@@ -7,7 +7,8 @@ use serde_json::json;
 use super::*;
 use crate::callback::format::{Scalar, render_fields};
 use crate::callback::{
-    Format, PushQuery, encrypt, encrypt_push, render_message, sign_plain_push, signature,
+    CallbackError, Format, PushQuery, encrypt, encrypt_push, render_message, sign_plain_push,
+    signature,
 };
 
 const TS: &str = "1732700000";
@@ -143,5 +144,62 @@ proptest! {
         let Ok(pushed) = pushed else { return Ok(()) };
         let push = decoder(config()).decode(&pushed.query, pushed.body.as_bytes());
         prop_assert_eq!(push.map(|p| p.message), Ok(event));
+    }
+
+    /// The plain-mode downgrade: any safe-mode push, its query stripped of `encrypt_type` and
+    /// `msg_signature` but keeping a valid `signature`, with any body (the envelope, the
+    /// plaintext, anything), is refused by a receiver that has the key.
+    #[test]
+    fn plain_downgrades_of_safe_pushes_are_refused(
+        quantity in any::<i64>(),
+        xml in any::<bool>(),
+        strip_type in any::<bool>(),
+        other in proptest::collection::vec(any::<u8>(), 1..256),
+    ) {
+        let message = render_message(
+            &json!({"MsgType": "event", "Event": "xpay_goods_deliver_notify", "GoodsInfo": {"Quantity": quantity}}),
+            if xml { Format::Xml } else { Format::Json },
+        ).unwrap_or_default();
+        let pushed = encrypt_push(&token(TOKEN), &key(KEY), APP_ID, "gh", &message, Format::Json, &params(TS));
+        prop_assert!(pushed.is_ok());
+        let Ok(pushed) = pushed else { return Ok(()) };
+        let mut q = pushed.query.clone();
+        q.msg_signature = None;
+        q.encrypt_type = if strip_type { None } else { Some("raw".into()) };
+        q.signature = Some(signature(&[TOKEN, TS, q.nonce.as_deref().unwrap_or_default()]));
+        let d = decoder(config());
+        for body in [pushed.body.as_bytes(), message.as_bytes(), other.as_slice()] {
+            let refused = d.decode(&q, body);
+            prop_assert!(matches!(
+                refused,
+                Err(CallbackError::PlainModeRefused | CallbackError::EmptyBody)
+            ), "{:?}", refused);
+        }
+    }
+
+    /// The replay: once a plain-mode query came with a body, any other body under it is
+    /// refused, while the same body passes again.
+    #[test]
+    fn replayed_plain_queries_pass_only_with_their_first_body(
+        first in "[a-z0-9 ]{0,40}",
+        other in "[a-z0-9 ]{0,40}",
+    ) {
+        prop_assume!(first != other);
+        let rt = tokio::runtime::Builder::new_current_thread().build();
+        prop_assert!(rt.is_ok());
+        let Ok(rt) = rt else { return Ok(()) };
+        let d = plain_decoder();
+        let body = |attach: &str| render_message(
+            &json!({"MsgType": "event", "Event": "xpay_goods_deliver_notify", "GoodsInfo": {"Attach": attach}}),
+            Format::Json,
+        ).unwrap_or_default();
+        let pushed = sign_plain_push(&token(TOKEN), &body(&first), Format::Json, &params(TS));
+        rt.block_on(async {
+            prop_assert!(d.receive(&pushed.query, pushed.body.as_bytes()).await.is_ok());
+            prop_assert!(d.receive(&pushed.query, pushed.body.as_bytes()).await.is_ok());
+            let replayed = d.receive(&pushed.query, body(&other).as_bytes()).await;
+            prop_assert!(matches!(replayed, Err(CallbackError::Replayed { .. })), "{:?}", replayed);
+            Ok(())
+        })?;
     }
 }

@@ -75,8 +75,6 @@ fn errors_never_show_secrets() {
         d.decode(&plain, b"<xml/>").err(),
         d.verify_url(&plain).err(),
         d.decode(&PushQuery::default(), b"{}").err(),
-        EncodingAesKey::new(&SECRET_KEY[..40]).err(),
-        EncodingAesKey::new(format!("{}!", &SECRET_KEY[..42])).err(),
         decoder(CallbackConfig::new(token(SECRET_TOKEN)))
             .decode(&good.query, good.body.as_bytes())
             .err(),
@@ -85,11 +83,19 @@ fn errors_never_show_secrets() {
     .flatten()
     .collect();
     errors.push(CallbackError::SignatureMismatch(SignatureKind::Url));
-    assert_eq!(errors.len(), 12, "every case failed: {errors:?}");
+    assert_eq!(errors.len(), 10, "every case failed: {errors:?}");
     for e in &errors {
         assert_clean(&e.to_string());
         assert_clean(&format!("{e:?}"));
         let wrapped: crate::Error = e.clone().into();
         assert_clean(&wrapped.to_string());
+    }
+    for bad in [
+        SECRET_KEY[..40].to_string(),
+        format!("{}!", &SECRET_KEY[..42]),
+    ] {
+        let e = EncodingAesKey::new(bad).expect_err("invalid key");
+        assert_clean(&e.to_string());
+        assert_clean(&format!("{e:?}"));
     }
 }

@@ -315,7 +315,8 @@ fn plain_success_mode() {
 
 #[test]
 fn encrypted_mode_answers_plain_pushes_in_standard_form() {
-    let d = decoder(config().with_reply_mode(ReplyMode::Encrypted));
+    // Plain pushes reach only a receiver without a key.
+    let d = decoder(CallbackConfig::new(token(TOKEN)).with_reply_mode(ReplyMode::Encrypted));
     let message = render_message(&goods_event(), Format::Json).expect("renders");
     let pushed = sign_plain_push(&token(TOKEN), &message, Format::Json, &SealParams::fresh());
     let push = decode_signed(&d, &pushed.query, &pushed.body).expect("decodes");

@@ -1,20 +1,19 @@
 //! [`RedisStore`]: access tokens and the refresh lock in Redis, shared by every instance of an
 //! app, with a local fallback while Redis cannot be reached.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use redis::{RedisResult, Script};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use super::BoxFuture;
-use super::store::{LockToken, MemoryStore, StoredToken, TokenStore};
-use crate::{AccessToken, Error, Result};
+use super::RedisConnection;
+use crate::token::{BoxFuture, LockToken, MemoryStore, StoredToken, TokenStore};
+use crate::{AccessToken, Result};
 
 /// The tracing target of every event the store emits (see [`RedisStore::TRACING_TARGET`]).
 const TARGET: &str = "xpay_runtime::token::redis";
@@ -31,17 +30,6 @@ static GET_SCRIPT: LazyLock<Script> = LazyLock::new(|| {
         r"local token = redis.call('GET', KEYS[1])
 if not token then return false end
 return {token, redis.call('PTTL', KEYS[1])}",
-    )
-});
-
-/// Deletes `KEYS[1]` only if it still holds `ARGV[1]` (compare-and-delete); 1 when deleted.
-/// Drops an invalid token without dropping a newer one, and releases only one's own lock.
-static COMPARE_AND_DELETE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0",
     )
 });
 
@@ -66,10 +54,10 @@ return 0",
 ///
 /// # What is kept where
 ///
-/// The key comes from the [`TokenManager`](super::TokenManager)
-/// ([`TokenSource::store_key`](super::TokenSource::store_key):
-/// `xpay:access_token:{app_id}:{mode}`), so several apps, and the stable and classic tokens of
-/// one app, share one Redis without meeting.
+/// The key comes from the [`TokenManager`](crate::token::TokenManager)
+/// ([`TokenSource::store_key`](crate::token::TokenSource::store_key):
+/// `xpay:{app_id}:access_token:{mode}`, the app id a hash tag), so several apps, and the stable
+/// and classic tokens of one app, share one Redis without meeting.
 ///
 /// - **The token**: a string at the key, `SET key token PX ttl`, so Redis expires it with the
 ///   token. [`get`](TokenStore::get) reads it and its remaining time (`PTTL`) in one Lua script,
@@ -78,9 +66,9 @@ return 0",
 ///   where `VALUE` is a fresh random [`LockToken`] (128 bits), and released with a
 ///   compare-and-delete script that deletes it only while it still holds `VALUE`. A refresher
 ///   that crashes never releases it, and Redis drops it after the lock TTL
-///   ([`TokenManager::DEFAULT_LOCK_TTL`](super::TokenManager::DEFAULT_LOCK_TTL), 20 s).
+///   ([`TokenManager::DEFAULT_LOCK_TTL`](crate::token::TokenManager::DEFAULT_LOCK_TTL), 20 s).
 /// - **Waiting instances**: an instance that cannot take the lock polls [`get`](TokenStore::get)
-///   (the [`TokenManager`](super::TokenManager) does this) and uses the token the holder stores
+///   (the [`TokenManager`](crate::token::TokenManager) does this) and uses the token the holder stores
 ///   instead of fetching one; when the lock expires without a token, it takes the lock itself.
 /// - **Invalidation** (errcodes 40001, 40014, 42001): a compare-and-delete script removes the
 ///   token only while it is still the one that was rejected. Every instance then sees no token,
@@ -98,7 +86,7 @@ return 0",
 /// # When Redis cannot be reached
 ///
 /// Payments keep working. A failed or timed-out Redis command (each has
-/// [`DEFAULT_OP_TIMEOUT`](Self::DEFAULT_OP_TIMEOUT), 1 s, unless told otherwise) switches the
+/// [`RedisConnection::DEFAULT_OP_TIMEOUT`], 1 s, unless told otherwise) switches the
 /// store to a fallback in this process's memory, and it leaves Redis alone for
 /// [`DEFAULT_RETRY_INTERVAL`](Self::DEFAULT_RETRY_INTERVAL) (5 s) before one command tries it
 /// again, so calls are not slowed down by a dead Redis. Meanwhile:
@@ -106,21 +94,16 @@ return 0",
 /// - the last token read from or written to Redis is still used while it lasts (the store keeps
 ///   a local copy), so an outage does not by itself cause a fetch;
 /// - when there is no usable token, the instance fetches one on its own (under a lock in this
-///   process, so the [`TokenManager`](super::TokenManager)'s single flight stays intact) and
-///   keeps it locally;
-/// - such fallback fetches are rate-limited: a token fetched during the fallback is not
-///   dropped on an invalid-token errcode until
-///   [`DEFAULT_FALLBACK_INTERVAL`](Self::DEFAULT_FALLBACK_INTERVAL) (60 s) has passed since the
-///   fetch, so at most one fallback fetch per key happens per interval (unless the token
-///   expires first); a call rejected meanwhile fails instead of fetching again.
+///   process, so the [`TokenManager`](crate::token::TokenManager)'s single flight stays intact)
+///   and keeps it locally; the manager limits how often a rejected token is fetched again.
 ///
 /// Once Redis answers again the store uses it again, and the local copies no longer count.
 /// Clones share the fallback state; separate stores (separate `connect` calls) do not.
 ///
-/// In [`TokenMode::Classic`](super::TokenMode::Classic), every fetch invalidates the token other
+/// In [`TokenMode::Classic`](crate::token::TokenMode::Classic), every fetch invalidates the token other
 /// instances hold (5 minutes later), so instances fetching on their own during an outage reject
 /// each other's tokens and each refetches after a rejection: calls keep working, but the
-/// fallback costs fetches. [`TokenMode::Stable`](super::TokenMode::Stable) (the default) has no
+/// fallback costs fetches. [`TokenMode::Stable`](crate::token::TokenMode::Stable) (the default) has no
 /// such effect and is recommended whenever tokens are shared.
 ///
 /// # Tracing
@@ -133,8 +116,6 @@ return 0",
 ///   `operation` and the `error`) when Redis stops answering;
 /// - WARN `refreshing the access token without the redis lock (fallback)` each time the
 ///   fallback lets this process refresh on its own;
-/// - WARN `access token rejected within the fallback interval; keeping it` when the rate limit
-///   keeps a fallback token;
 /// - INFO `redis token store reachable again` when Redis answers again.
 ///
 /// # TLS
@@ -142,12 +123,8 @@ return 0",
 /// `rediss://` URLs need the `rustls` feature (on by default) besides `redis`.
 #[derive(Clone)]
 pub struct RedisStore {
-    connection: ConnectionManager,
-    /// The URL with its credentials redacted, for `Debug` and errors.
-    endpoint: Arc<str>,
-    op_timeout: Duration,
+    connection: RedisConnection,
     retry_interval: Duration,
-    fallback_interval: Duration,
     state: Arc<State>,
 }
 
@@ -158,8 +135,6 @@ struct State {
     down_until: Mutex<Option<Instant>>,
     /// The last token seen in Redis (or fetched during the fallback) and the fallback's locks.
     local: MemoryStore,
-    /// When the last fallback fetch stored its token, per key.
-    fallback_fetches: Mutex<HashMap<String, Instant>>,
 }
 
 /// Locks a mutex whose data stays consistent even if a holder panicked (single assignments).
@@ -170,116 +145,47 @@ fn guard<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl RedisStore {
     /// The tracing target of every event the store emits: `xpay_runtime::token::redis`.
     pub const TRACING_TARGET: &'static str = TARGET;
-    /// How long one Redis command may take before the store falls back unless told otherwise:
-    /// 1 s.
-    pub const DEFAULT_OP_TIMEOUT: Duration = Duration::from_secs(1);
     /// How long Redis is left alone after a failure unless told otherwise: 5 s.
     pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(5);
-    /// The shortest time between two fallback fetches of one key unless told otherwise: 60 s.
-    pub const DEFAULT_FALLBACK_INTERVAL: Duration = Duration::from_secs(60);
-    /// How long [`connect`](Self::connect) waits for Redis: 5 s.
-    pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-    /// Connects to the Redis at `url` (`redis://[user][:password@]host[:port][/db]`,
-    /// `rediss://…` for TLS, or `redis+unix:///path?db=N&pass=…`) and checks that it answers a
-    /// `PING` (so a wrong password shows at once).
-    ///
-    /// The connection reconnects by itself after Redis restarts or the network breaks.
-    /// Errors with [`Error::InvalidSetting`] when the URL is invalid, or [`Error::Store`] when
-    /// Redis cannot be reached within
-    /// [`CONNECT_TIMEOUT`](Self::CONNECT_TIMEOUT) (the message shows the URL without its
-    /// password). To start while Redis may be down, see [`connect_lazy`](Self::connect_lazy).
-    pub async fn connect(url: &str) -> Result<Self> {
-        let endpoint = redact_url(url);
-        let client = open(url, &endpoint)?;
-        let config = manager_config(Self::DEFAULT_OP_TIMEOUT);
-        let connecting = async {
-            let mut connection = ConnectionManager::new_with_config(client, config).await?;
-            // A command, so that a missing or wrong password shows now.
-            redis::cmd("PING")
-                .query_async::<()>(&mut connection)
-                .await?;
-            RedisResult::Ok(connection)
-        };
-        let connection = match tokio::time::timeout(Self::CONNECT_TIMEOUT, connecting).await {
-            Ok(Ok(connection)) => connection,
-            Ok(Err(error)) => {
-                return Err(store_error(&endpoint, "cannot connect", error));
-            }
-            Err(_) => {
-                return Err(Error::Store {
-                    store: format!("Redis token store at {endpoint}"),
-                    message: format!(
-                        "cannot connect: no answer within {:?}",
-                        Self::CONNECT_TIMEOUT
-                    ),
-                    source: None,
-                });
-            }
-        };
-        Ok(Self::assemble(connection, endpoint))
-    }
-
-    /// A store for the Redis at `url` that connects on first use, so that an application can
-    /// start while Redis is down (it uses the fallback until Redis answers).
-    ///
-    /// Must be called within a Tokio runtime. Errors with [`Error::InvalidSetting`] when the
-    /// URL is invalid or there is no Tokio runtime.
-    pub fn connect_lazy(url: &str) -> Result<Self> {
-        if tokio::runtime::Handle::try_current().is_err() {
-            return Err(Error::invalid_setting(
-                crate::Setting::RedisUrl,
-                "RedisStore::connect_lazy must be called within a Tokio runtime",
-            ));
-        }
-        let endpoint = redact_url(url);
-        let client = open(url, &endpoint)?;
-        let connection = ConnectionManager::new_lazy_with_config(
-            client,
-            manager_config(Self::DEFAULT_OP_TIMEOUT),
-        )
-        .map_err(|error| store_error(&endpoint, "cannot set up", error))?;
-        Ok(Self::assemble(connection, endpoint))
-    }
-
-    /// A store over a connection manager the application built itself (its own timeouts,
-    /// retries, TLS or credentials). The manager must come from the same `redis` crate
-    /// version as this crate's (1.x).
-    pub fn from_manager(connection: ConnectionManager) -> Self {
-        Self::assemble(connection, "(a ConnectionManager)".into())
-    }
-
-    fn assemble(connection: ConnectionManager, endpoint: String) -> Self {
+    /// A token store on `connection`.
+    pub fn new(connection: RedisConnection) -> Self {
         Self {
             connection,
-            endpoint: endpoint.into(),
-            op_timeout: Self::DEFAULT_OP_TIMEOUT,
             retry_interval: Self::DEFAULT_RETRY_INTERVAL,
-            fallback_interval: Self::DEFAULT_FALLBACK_INTERVAL,
             state: Arc::new(State {
                 down_until: Mutex::new(None),
                 local: MemoryStore::new(),
-                fallback_fetches: Mutex::new(HashMap::new()),
             }),
         }
+    }
+
+    /// [`RedisConnection::connect`], then a store on it.
+    pub async fn connect(url: &str) -> Result<Self> {
+        Ok(Self::new(RedisConnection::connect(url).await?))
+    }
+
+    /// [`RedisConnection::connect_lazy`], then a store on it: an application can start while
+    /// Redis is down (the store uses the fallback until Redis answers).
+    pub fn connect_lazy(url: &str) -> Result<Self> {
+        Ok(Self::new(RedisConnection::connect_lazy(url)?))
+    }
+
+    /// [`RedisConnection::from_manager`], then a store on it.
+    pub fn from_manager(manager: ConnectionManager) -> Self {
+        Self::new(RedisConnection::from_manager(manager))
     }
 
     /// Falls back when a Redis command takes longer than `timeout` (default 1 s). A zero
     /// timeout is taken as 1 ms.
     pub fn with_op_timeout(mut self, timeout: Duration) -> Self {
-        self.op_timeout = timeout.max(Duration::from_millis(1));
+        self.connection = self.connection.with_op_timeout(timeout);
         self
     }
 
     /// Leaves Redis alone for `interval` after a failure before trying it again (default 5 s).
     pub fn with_retry_interval(mut self, interval: Duration) -> Self {
         self.retry_interval = interval;
-        self
-    }
-
-    /// Allows at most one fallback fetch per key per `interval` (default 60 s).
-    pub fn with_fallback_interval(mut self, interval: Duration) -> Self {
-        self.fallback_interval = interval;
         self
     }
 
@@ -323,7 +229,7 @@ impl RedisStore {
                 key,
                 operation,
                 error,
-                endpoint = %self.endpoint,
+                endpoint = %self.connection.endpoint,
                 "redis token store unavailable; falling back to this process's own tokens"
             );
         } else {
@@ -342,7 +248,7 @@ impl RedisStore {
         if !self.should_try_redis() {
             return None;
         }
-        match tokio::time::timeout(self.op_timeout, command).await {
+        match tokio::time::timeout(self.connection.op_timeout, command).await {
             Ok(Ok(value)) => {
                 self.mark_up(key);
                 Some(value)
@@ -352,7 +258,7 @@ impl RedisStore {
                 None
             }
             Err(_) => {
-                let error = format!("no answer within {:?}", self.op_timeout);
+                let error = format!("no answer within {:?}", self.connection.op_timeout);
                 self.mark_down(key, operation, &error);
                 None
             }
@@ -360,7 +266,7 @@ impl RedisStore {
     }
 
     async fn get_token(&self, key: &str) -> Result<Option<StoredToken>> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection.manager.clone();
         let read = self
             .redis(key, "get", async {
                 GET_SCRIPT
@@ -406,22 +312,19 @@ impl RedisStore {
                 command.arg("PX").arg(millis);
             }
         }
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection.manager.clone();
         let written = self
             .redis(key, "put", command.query_async::<()>(&mut connection))
             .await;
-        self.state.local.put(key, token, ttl).await?;
-        if written.is_none() {
-            guard(&self.state.fallback_fetches).insert(key.to_owned(), Instant::now());
-        }
-        Ok(())
+        let _ = written;
+        self.state.local.put(key, token, ttl).await
     }
 
     async fn invalidate_token(&self, key: &str, token: &AccessToken) -> Result<bool> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection.manager.clone();
         let deleted = self
             .redis(key, "invalidate", async {
-                COMPARE_AND_DELETE
+                super::COMPARE_AND_DELETE
                     .key(key)
                     .arg(token.expose())
                     .invoke_async::<i64>(&mut connection)
@@ -434,32 +337,14 @@ impl RedisStore {
                 local.invalidate(key, token).await?;
                 Ok(deleted == 1)
             }
-            None => {
-                let recent = guard(&self.state.fallback_fetches)
-                    .get(key)
-                    .is_some_and(|fetched| fetched.elapsed() < self.fallback_interval);
-                let is_local = local
-                    .get(key)
-                    .await?
-                    .is_some_and(|copy| copy.token == *token);
-                if recent && is_local {
-                    warn!(
-                        target: TARGET,
-                        key,
-                        fallback_interval_secs = self.fallback_interval.as_secs(),
-                        "access token rejected within the fallback interval; keeping it"
-                    );
-                    return Ok(false);
-                }
-                local.invalidate(key, token).await
-            }
+            None => local.invalidate(key, token).await,
         }
     }
 
     async fn try_lock_key(&self, key: &str, ttl: Duration) -> Result<Option<LockToken>> {
         let lock = LockToken::random();
         let lock_key = format!("{key}{LOCK_SUFFIX}");
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection.manager.clone();
         let taken = self
             .redis(key, "try_lock", async {
                 redis::cmd("SET")
@@ -491,11 +376,11 @@ impl RedisStore {
 
     async fn unlock_key(&self, key: &str, lock: LockToken) -> Result<()> {
         let lock_key = format!("{key}{LOCK_SUFFIX}");
-        let mut connection = self.connection.clone();
+        let mut connection = self.connection.manager.clone();
         // A lock from Redis is released there; one the fallback gave, here. Lock values are
         // random, so trying both releases nobody else's. If Redis is down, its lock expires.
         self.redis(key, "unlock", async {
-            COMPARE_AND_DELETE
+            super::COMPARE_AND_DELETE
                 .key(&lock_key)
                 .arg(lock.as_str())
                 .invoke_async::<i64>(&mut connection)
@@ -509,11 +394,10 @@ impl RedisStore {
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.connection.endpoint)
             .field("redis_available", &self.is_redis_available())
-            .field("op_timeout", &self.op_timeout)
+            .field("op_timeout", &self.connection.op_timeout)
             .field("retry_interval", &self.retry_interval)
-            .field("fallback_interval", &self.fallback_interval)
             .finish_non_exhaustive()
     }
 }
@@ -553,44 +437,6 @@ impl TokenStore for RedisStore {
     }
 }
 
-/// How long the connection itself waits for an answer before failing a command. The store
-/// falls back after its own, shorter, op timeout; this only bounds what a stuck connection holds.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The connection manager's settings: quick to give up on connecting, so that the store falls
-/// back early; it keeps reconnecting in the background.
-fn manager_config(connect_timeout: Duration) -> ConnectionManagerConfig {
-    ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(connect_timeout))
-        .set_response_timeout(Some(RESPONSE_TIMEOUT))
-        .set_number_of_retries(1)
-        .set_min_delay(Duration::from_millis(100))
-        .set_max_delay(Duration::from_secs(1))
-}
-
-fn open(url: &str, endpoint: &str) -> Result<redis::Client> {
-    // The parser's message may quote the URL, password and all: it is not kept.
-    redis::Client::open(url).map_err(|_| {
-        Error::invalid_setting(
-            crate::Setting::RedisUrl,
-            format!(
-                "{endpoint} is not a Redis URL (redis://[user][:password@]host[:port][/db], rediss://… or redis+unix:///path)"
-            ),
-        )
-    })
-}
-
-/// A store error whose message and source are the Redis error's, unless its text carries a
-/// part of the URL that may be secret.
-fn store_error(endpoint: &str, what: &str, error: redis::RedisError) -> Error {
-    let text = crate::secret::escape_controls(&error.to_string());
-    Error::Store {
-        store: format!("Redis token store at {endpoint}"),
-        message: format!("{what}: {text}"),
-        source: Some(std::sync::Arc::new(error)),
-    }
-}
-
 /// A token read from Redis, unless it is empty (not a token) or has expired.
 fn stored_token(token: String, pttl: i64) -> Option<StoredToken> {
     let expires_in = match pttl {
@@ -611,85 +457,9 @@ fn px_millis(ttl: Duration) -> Option<u64> {
         .filter(|&millis| millis < MAX_PX_MILLIS)
 }
 
-/// The URL for display: its password, and any `pass` or `password` query parameter, replaced
-/// by `REDACTED`.
-fn redact_url(url: &str) -> String {
-    let shown = redact_parsed(url);
-    // Whatever the parser made of a malformed URL, text between a `:` and an `@` may be a
-    // password (`redis:/:hunter2@host`, `redis//:hunter2@host`): never show it.
-    let candidates: Vec<&str> = url
-        .match_indices('@')
-        .filter_map(|(at, _)| {
-            let before = &url[..at];
-            let start = before.rfind([':', '/']).map_or(0, |i| i + 1);
-            Some(&before[start..]).filter(|s| !s.is_empty() && *s != "REDACTED")
-        })
-        .collect();
-    crate::secret::scrub(&shown, candidates)
-}
-
-fn redact_parsed(url: &str) -> String {
-    const REDACTED: &str = "REDACTED";
-    let Ok(mut parsed) = reqwest::Url::parse(url) else {
-        return "(an unparsable URL)".into();
-    };
-    if parsed.host_str().is_none() && parsed.scheme() != "redis+unix" && parsed.scheme() != "unix" {
-        return format!("(a {}: URL without a host)", parsed.scheme().escape_debug());
-    }
-    if parsed.password().is_some() {
-        // Fails only for URLs without a host, which have no password.
-        let _ = parsed.set_password(Some(REDACTED));
-    }
-    if parsed.query().is_some() {
-        let pairs: Vec<(String, String)> = parsed
-            .query_pairs()
-            .map(|(name, value)| {
-                let secret =
-                    name.eq_ignore_ascii_case("pass") || name.eq_ignore_ascii_case("password");
-                let value = if secret {
-                    REDACTED.into()
-                } else {
-                    value.into_owned()
-                };
-                (name.into_owned(), value)
-            })
-            .collect();
-        parsed.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    parsed.set_fragment(None);
-    parsed.into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_are_shown_without_passwords() {
-        let cases = [
-            (
-                "redis://:hunter2-secret@10.0.0.5:6379/0",
-                "redis://:REDACTED@10.0.0.5:6379/0",
-            ),
-            (
-                "rediss://app:hunter2-secret@cache.internal/3",
-                "rediss://app:REDACTED@cache.internal/3",
-            ),
-            ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
-            (
-                "redis+unix:///run/redis.sock?db=2&pass=hunter2-secret",
-                "redis+unix:///run/redis.sock?db=2&pass=REDACTED",
-            ),
-        ];
-        for (url, shown) in cases {
-            assert_eq!(redact_url(url), shown);
-        }
-        assert!(!redact_url("redis://:hunter2 secret@host").contains("hunter2"));
-        assert_eq!(
-            redact_url("not a url :hunter2-secret@"),
-            "(an unparsable URL)"
-        );
-    }
 
     #[test]
     fn ttls_become_whole_milliseconds() {
@@ -709,44 +479,6 @@ mod tests {
         assert_eq!(stored.expires_in, Duration::from_millis(1500));
         let forever = stored_token(token("T"), -1).expect("no expiry");
         assert_eq!(forever.expires_in, Duration::MAX);
-    }
-
-    #[tokio::test]
-    async fn invalid_urls_are_setting_errors_without_the_password() {
-        for url in [
-            "http://:hunter2-secret@host",
-            "redis://:hunter2-secret@/",
-            "redis:/:hunter2-secret@127.0.0.1:6379",
-            "redis//:hunter2-secret@127.0.0.1",
-        ] {
-            let error = RedisStore::connect(url).await.expect_err("invalid");
-            assert!(
-                matches!(
-                    error,
-                    Error::InvalidSetting {
-                        setting: crate::Setting::RedisUrl,
-                        ..
-                    }
-                ),
-                "{error:?}"
-            );
-            assert!(!format!("{error} {error:?}").contains("hunter2"), "{error}");
-        }
-    }
-
-    #[test]
-    fn connect_lazy_needs_a_runtime() {
-        let error = RedisStore::connect_lazy("redis://127.0.0.1:1").expect_err("no runtime");
-        assert!(
-            matches!(
-                error,
-                Error::InvalidSetting {
-                    setting: crate::Setting::RedisUrl,
-                    ..
-                }
-            ),
-            "{error:?}"
-        );
     }
 
     #[tokio::test]
