@@ -264,7 +264,10 @@ impl Client {
         loop {
             attempt += 1;
             let span = tracing::info_span!("xpay.call", action = meta.name, env = %p.env, attempt);
-            let outcome = self.attempt(p, &read, resent).instrument(span).await;
+            let outcome = self
+                .attempt(p, &read, resent, attempt)
+                .instrument(span)
+                .await;
             match outcome {
                 Attempt::Done(value) => return Ok(value),
                 // A rejected token is dropped and the call made once more, whatever the
@@ -303,6 +306,7 @@ impl Client {
         p: &Prepared<'_>,
         read: &impl Fn(&Bytes) -> Read<T>,
         resent: bool,
+        attempt: u32,
     ) -> Attempt<T> {
         let meta = p.meta;
         let token = match self.tokens() {
@@ -324,14 +328,13 @@ impl Client {
                 q.append_pair("signature", s);
             }
         }
-        let sent = self
+        let request = self
             .inner
             .http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(p.body.clone())
-            .send()
-            .await;
+            .body(p.body.clone());
+        let sent = crate::hook::send(self.inner.hook.as_deref(), meta.name, attempt, request).await;
         let resp = match sent {
             Ok(r) => r,
             // Whether the request reached WeChat is unknown: retried only where safe.

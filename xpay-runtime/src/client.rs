@@ -120,6 +120,8 @@ pub(crate) struct Inner {
     pub(crate) tokens: Option<TokenManager>,
     pub(crate) retry: RetryPolicy,
     pub(crate) max_response_bytes: usize,
+    /// Cross-cutting behaviour around each request.
+    pub(crate) hook: Option<Arc<dyn crate::hook::Hook>>,
     /// Whether the settings came from the environment, so errors name its variables.
     pub(crate) from_env: bool,
 }
@@ -284,6 +286,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     http: Option<reqwest::Client>,
     max_response_bytes: Option<usize>,
+    hook: Option<Arc<dyn crate::hook::Hook>>,
     from_env: bool,
     problem: Option<Error>,
 }
@@ -436,6 +439,13 @@ impl ClientBuilder {
     /// `stable_token` (default) or the classic `/cgi-bin/token`.
     pub fn token_mode(mut self, mode: TokenMode) -> Self {
         self.token_mode = mode;
+        self
+    }
+
+    /// Runs `hook` around every request to WeChat (request ids, trace propagation, metrics);
+    /// see [`hook`](crate::hook). Signing and each action's retry rule stay the client's.
+    pub fn hook(mut self, hook: impl crate::hook::Hook) -> Self {
+        self.hook = Some(Arc::new(hook));
         self
     }
 
@@ -669,6 +679,7 @@ impl ClientBuilder {
                 max_response_bytes: self
                     .max_response_bytes
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+                hook: self.hook,
                 from_env,
             }),
         })

@@ -20,6 +20,7 @@ mod client;
 mod de;
 mod env;
 mod error;
+pub mod hook;
 mod json_string;
 mod lenient;
 mod login;

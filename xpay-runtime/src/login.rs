@@ -64,13 +64,14 @@ impl Client {
             .append_pair("secret", secret.expose())
             .append_pair("js_code", js_code)
             .append_pair("grant_type", "authorization_code");
-        let resp = self
-            .inner
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| Error::transport(ACTION, e))?;
+        let resp = crate::hook::send(
+            self.inner.hook.as_deref(),
+            ACTION,
+            1,
+            self.inner.http.get(url),
+        )
+        .await
+        .map_err(|e| Error::transport(ACTION, e))?;
         if !resp.status().is_success() {
             return Err(Error::Http {
                 action: ACTION.into(),
@@ -145,13 +146,14 @@ impl Client {
             .append_pair("openid", openid)
             .append_pair("signature", &signature)
             .append_pair("sig_method", "hmac_sha256");
-        let resp = self
-            .inner
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| Error::transport(ACTION, e))?;
+        let resp = crate::hook::send(
+            self.inner.hook.as_deref(),
+            ACTION,
+            1,
+            self.inner.http.get(url),
+        )
+        .await
+        .map_err(|e| Error::transport(ACTION, e))?;
         if !resp.status().is_success() {
             return Err(Error::Http {
                 action: ACTION.into(),

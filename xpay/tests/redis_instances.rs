@@ -232,3 +232,54 @@ async fn redis_token_managers_in_separate_instances_fetch_once() {
     assert_eq!(fake.fetches(), 1);
     assert!(tokens.iter().all(|t| *t == tokens[0]));
 }
+
+/// A caller cancelled while its instance refreshes (a timeout around the call) does not leave
+/// the Redis lock held for its 20 s TTL: the refresh runs on its own task and releases it when
+/// the fetch ends, so another instance has a token at once. Real time is the point here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_a_cancelled_refresher_leaves_no_lock_held() {
+    let Some(server) = RedisServer::start("redis_a_cancelled_refresher_leaves_no_lock_held") else {
+        return;
+    };
+    let fake = FakeWeChat::start(Duration::from_millis(300)).await;
+    let stores = stores(&server.url(), 2).await;
+    let a = fake.client(stores[0].clone(), TokenMode::Stable);
+    let b = fake.client(stores[1].clone(), TokenMode::Stable);
+    // A's call is cancelled while A fetches the token (under the Redis lock).
+    let cancelled = tokio::time::timeout(Duration::from_millis(50), fake_wechat::query(&a)).await;
+    assert!(cancelled.is_err(), "cancelled mid-fetch");
+    let started = Instant::now();
+    fake_wechat::query(&b).await.expect("B gets a token");
+    let waited = started.elapsed();
+    eprintln!("after the cancel, B had a token in {waited:?}");
+    // The fetch A started ends 300 ms in; before the fix B waited out the lock's 20 s TTL.
+    assert!(waited < Duration::from_secs(3), "B waited {waited:?}");
+    assert_eq!(fake.fetches(), 1, "A's fetch served B: {waited:?}");
+}
+
+/// A token endpoint answering `expires_in: 4`: instances reuse each token for about half its
+/// life instead of fetching on every call (the margin is min(5 min, half the lifetime)).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_short_lived_tokens_are_not_fetched_on_every_call() {
+    let Some(server) = RedisServer::start("redis_short_lived_tokens_are_not_fetched_on_every_call")
+    else {
+        return;
+    };
+    let fake = FakeWeChat::start(Duration::ZERO).await;
+    fake.set_expires_in(4);
+    let stores = stores(&server.url(), 3).await;
+    let clients: Vec<Client> = stores
+        .iter()
+        .map(|store| fake.client(store.clone(), TokenMode::Stable))
+        .collect();
+    for call in 0..40 {
+        fake_wechat::query(&clients[call % clients.len()])
+            .await
+            .expect("call");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    // 40 calls over about 6 s of 4-second tokens: a fetch every 2 s or so, not 40.
+    let fetches = fake.fetches();
+    eprintln!("{fetches} token fetches for 40 calls of 4-second tokens");
+    assert!((2..=8).contains(&fetches), "{fetches} fetches for 40 calls");
+}

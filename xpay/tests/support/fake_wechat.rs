@@ -40,6 +40,8 @@ struct Shared {
     served: AtomicUsize,
     rejected: AtomicUsize,
     fetch_delay: Duration,
+    /// The `expires_in` answered; 0 means the default, 7200.
+    expires_in: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -48,8 +50,12 @@ impl Shared {
         format!("ACCESS-TOKEN-{n}-{:016x}", rand::random::<u64>())
     }
 
-    fn answer(token: String) -> Json<Value> {
-        Json(json!({ "access_token": token, "expires_in": 7200 }))
+    fn answer(&self, token: String) -> Json<Value> {
+        let expires_in = match self.expires_in.load(Ordering::SeqCst) {
+            0 => 7200,
+            secs => secs,
+        };
+        Json(json!({ "access_token": token, "expires_in": expires_in }))
     }
 }
 
@@ -60,7 +66,7 @@ async fn stable_token(State(shared): State<Arc<Shared>>) -> Json<Value> {
     shared.stable_fetches.fetch_add(1, Ordering::SeqCst);
     let mut current = shared.current.lock().expect("lock");
     let token = current.get_or_insert_with(|| shared.new_token()).clone();
-    Shared::answer(token)
+    shared.answer(token)
 }
 
 /// `GET /cgi-bin/token`: a new token that invalidates the previous one at once (WeChat waits
@@ -70,7 +76,7 @@ async fn classic_token(State(shared): State<Arc<Shared>>) -> Json<Value> {
     shared.classic_fetches.fetch_add(1, Ordering::SeqCst);
     let token = shared.new_token();
     *shared.current.lock().expect("lock") = Some(token.clone());
-    Shared::answer(token)
+    shared.answer(token)
 }
 
 /// `POST /xpay/query_order`: an order for the current token, 40001 for any other.
@@ -120,6 +126,11 @@ impl FakeWeChat {
             shared,
             server,
         }
+    }
+
+    /// Answers `expires_in: secs` from now on.
+    pub fn set_expires_in(&self, secs: u64) {
+        self.shared.expires_in.store(secs, Ordering::SeqCst);
     }
 
     /// Token fetches so far, stable and classic.
