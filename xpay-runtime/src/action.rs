@@ -92,11 +92,25 @@ pub trait PaymentSpec {
 /// The typed push events of a spec (generated as `Event`).
 pub trait EventSet: Sized {
     /// The common envelope type.
-    type Envelope: DeserializeOwned;
+    type Envelope: DeserializeOwned + crate::de::Fields;
+
+    /// Reads one listed event in the one-pass typed decoding of a push.
+    #[doc(hidden)]
+    type __Reader: crate::de::EventReader<Self>;
 
     /// The spec's tables, for typing XML values.
     fn spec() -> &'static SpecMeta;
 
     /// Types a decoded message (`Event` decides the variant; unknown events stay raw).
     fn from_message(message: &serde_json::Value) -> Result<Self, serde_json::Error>;
+
+    /// The value that identifies the push across WeChat's retries, if the event has one.
+    fn dedup_key(&self) -> Option<String>;
+
+    /// Whether WeChat expects an answer composed by the handler (not just success).
+    fn needs_custom_reply(&self) -> bool;
+
+    /// The reader of the event named `name`, if the spec lists it.
+    #[doc(hidden)]
+    fn __reader(name: &str) -> Option<Self::__Reader>;
 }

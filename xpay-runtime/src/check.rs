@@ -224,12 +224,24 @@ impl fmt::Display for At<'_> {
 /// Whether `c` is in a character-class body such as `A-Za-z0-9_-` (ranges `a-z`; a `-` at
 /// either end, or escaped as `\-`, is literal). Allocation-free: it runs per character.
 pub fn in_charset(c: char, charset: &str) -> bool {
+    let mut found = false;
+    for_each_range(charset, |lo, hi| {
+        found |= (lo..=hi).contains(&c);
+    });
+    found
+}
+
+/// Calls `f(lo, hi)` for each range of a character-class body (a single character is `c..=c`).
+fn for_each_range(charset: &str, mut f: impl FnMut(char, char)) {
     let mut it = charset.chars();
     while let Some(mut lo) = it.next() {
         if lo == '\\' {
             match it.next() {
                 Some(escaped) => lo = escaped,
-                None => return c == '\\',
+                None => {
+                    f('\\', '\\');
+                    return;
+                }
             }
         }
         // A range needs a `-` followed by another character.
@@ -237,17 +249,67 @@ pub fn in_charset(c: char, charset: &str) -> bool {
         if ahead.next() == Some('-')
             && let Some(hi) = ahead.next()
         {
-            if (lo..=hi).contains(&c) {
-                return true;
-            }
+            f(lo, hi);
             it = ahead;
             continue;
         }
-        if lo == c {
-            return true;
-        }
+        f(lo, lo);
     }
-    false
+}
+
+/// [`ascii_mask`], remembered per charset: the spec's charsets are a handful of short strings,
+/// so a small per-thread table of them (keyed by their bytes, up to 32) holds them all.
+fn cached_ascii_mask(charset: &str) -> u128 {
+    use std::cell::Cell;
+    const SLOTS: usize = 8;
+    const MAX: usize = 32;
+    type Slot = Cell<(u8, [u8; MAX], u128)>;
+    thread_local! {
+        static MASKS: [Slot; SLOTS] = Default::default();
+    }
+    let bytes = charset.as_bytes();
+    if bytes.len() > MAX {
+        return ascii_mask(charset);
+    }
+    let mut key = [0u8; MAX];
+    key[..bytes.len()].copy_from_slice(bytes);
+    // The length fits a byte (at most MAX).
+    let len = bytes.len() as u8;
+    let slot = (usize::from(len) + usize::from(key[0])) % SLOTS;
+    MASKS.with(|masks| {
+        let (l, k, mask) = masks[slot].get();
+        if l == len && k == key {
+            return mask;
+        }
+        let mask = ascii_mask(charset);
+        masks[slot].set((len, key, mask));
+        mask
+    })
+}
+
+/// The ASCII members of a character-class body, one bit each, so that a value's ASCII
+/// characters are checked in one step each.
+fn ascii_mask(charset: &str) -> u128 {
+    // Bits lo..=hi of a u128, for hi < 128.
+    fn bits(lo: u32, hi: u32) -> u128 {
+        let upto = |n: u32| {
+            if n >= 127 {
+                u128::MAX
+            } else {
+                (1u128 << (n + 1)) - 1
+            }
+        };
+        let below = if lo == 0 { 0 } else { upto(lo - 1) };
+        upto(hi) & !below
+    }
+    let mut mask = 0u128;
+    for_each_range(charset, |lo, hi| {
+        let (lo, hi) = (u32::from(lo), u32::from(hi).min(127));
+        if lo <= hi {
+            mask |= bits(lo, hi);
+        }
+    });
+    mask
 }
 
 /// Checks a string field against its rules.
@@ -263,8 +325,13 @@ pub fn string(
 
 /// Checks a string against rules, without a place.
 pub fn string_rules(value: &str, rules: &Rules) -> Result<(), Violation> {
+    let ascii = value.is_ascii();
     if rules.min_len.is_some() || rules.max_len.is_some() {
-        let len = value.chars().count();
+        let len = if ascii {
+            value.len()
+        } else {
+            value.chars().count()
+        };
         if let Some(min) = rules.min_len
             && len < min as usize
         {
@@ -276,10 +343,23 @@ pub fn string_rules(value: &str, rules: &Rules) -> Result<(), Violation> {
             return Err(Violation::TooLong { len, max });
         }
     }
-    if let Some(allowed) = rules.charset
-        && let Some(found) = value.chars().find(|c| !in_charset(*c, allowed))
-    {
-        return Err(Violation::Charset { found, allowed });
+    if let Some(allowed) = rules.charset {
+        let mask = cached_ascii_mask(allowed);
+        let fits = |c: char| match u32::from(c) {
+            n @ 0..=127 => mask & (1 << n) != 0,
+            _ => in_charset(c, allowed),
+        };
+        let found = if ascii {
+            value
+                .bytes()
+                .find(|&b| mask & (1 << b) == 0)
+                .map(char::from)
+        } else {
+            value.chars().find(|c| !fits(*c))
+        };
+        if let Some(found) = found {
+            return Err(Violation::Charset { found, allowed });
+        }
     }
     if let Some(nl) = rules.no_leading
         && let Some(found) = value.chars().next()
@@ -613,6 +693,38 @@ mod tests {
         assert!(!in_charset('.', "A-Za-z0-9_-"));
         assert!(in_charset('-', "a\\-z"));
         assert!(!in_charset('b', "a\\-z"));
+        // The remembered masks never mix up two charsets, however they share a slot.
+        let rules = |charset: &'static str| Rules {
+            charset: Some(charset),
+            ..Rules::default()
+        };
+        for _ in 0..3 {
+            assert!(string_rules("abc", &rules("a-c")).is_ok());
+            assert!(string_rules("abc", &rules("a-b")).is_err());
+            assert!(string_rules("xyz", &rules("x-z")).is_ok());
+            let long: &'static str = "abc-abc-abc-abc-abc-abc-abc-abc-abc-";
+            assert!(string_rules("abc", &rules(long)).is_ok());
+        }
+        // The ASCII bitmap agrees with the character-class walk on every ASCII character.
+        for charset in [
+            "A-Za-z0-9_-",
+            "0-9A-Za-z_\\-|*@",
+            "a\\-z",
+            "-a",
+            "\\",
+            "!-~",
+            "中-文a",
+        ] {
+            let mask = ascii_mask(charset);
+            for n in 0u32..128 {
+                let c = char::from_u32(n).unwrap_or_default();
+                assert_eq!(
+                    mask & (1 << n) != 0,
+                    in_charset(c, charset),
+                    "{charset} {n}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub fn hmac_sha256_hex(key: &[u8], parts: &[&[u8]]) -> String {
     for p in parts {
         mac.update(p);
     }
-    hex::encode(mac.finalize().into_bytes())
+    // Into a fixed buffer at once, rather than char by char into a growing String.
+    let mut hex = vec![0u8; 64];
+    let _ = hex::encode_to_slice(mac.finalize().into_bytes(), &mut hex);
+    String::from_utf8(hex).unwrap_or_default()
 }
 
 /// `pay_sig` of a server call: `path` must carry its leading slash (`/xpay/query_user_balance`).

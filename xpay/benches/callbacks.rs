@@ -143,6 +143,7 @@ fn decode(c: &mut Criterion) {
         assert!(body.len() > 900, "about 1 KiB: {}", body.len());
         let typed: Push = decoder.decode_typed(&q, body.as_bytes()).unwrap();
         assert!(matches!(typed.event, Event::CoinPay(_)));
+        assert!(typed.raw.__read_in_one_pass(), "{label}: read in one pass");
         g.bench_function(format!("xpay decode_typed {label}"), |b| {
             b.iter(|| {
                 decoder

@@ -16,12 +16,16 @@ use xpay::{AccessToken, AppKey, Client, SessionKey};
 const PATH: &str = "/xpay/currency_pay";
 const BODY: &[u8] = br#"{"openid":"o-test_1","env":1,"user_ip":"10.0.0.1","amount":30,"order_id":"ord_0001","payitem":"[{\"productid\":\"sword\",\"unit_price\":30,\"quantity\":1}]","remark":"sword"}"#;
 
+/// The floor: raw HMAC-SHA256, hex-encoded at once into a 64-byte buffer (the fastest use of
+/// the `hex` crate; `hex::encode` goes char by char and costs about a fifth more).
 fn raw_hex(key: &[u8], parts: &[&[u8]]) -> String {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("any key length");
     for p in parts {
         mac.update(p);
     }
-    hex::encode(mac.finalize().into_bytes())
+    let mut out = vec![0u8; 64];
+    hex::encode_to_slice(mac.finalize().into_bytes(), &mut out).expect("64 hex digits");
+    String::from_utf8(out).expect("hex is ASCII")
 }
 
 fn server_signing(c: &mut Criterion) {

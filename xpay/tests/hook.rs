@@ -57,8 +57,7 @@ async fn a_hook_adds_headers_to_every_attempt_and_sees_each_end() {
             // A 502: query_biz_balance is safe to retry.
             return axum::http::StatusCode::BAD_GATEWAY.into_response();
         }
-        axum::Json(json!({"errcode": 0, "errmsg": "ok"}))
-            .into_response()
+        axum::Json(json!({"errcode": 0, "errmsg": "ok"})).into_response()
     }
     let app = Router::new()
         .route("/xpay/query_biz_balance", post(action))

@@ -34,6 +34,10 @@ pub(crate) fn emit_events(cx: &Cx<'_>) -> TokenStream {
     let mut arms_name = Vec::new();
     let mut arms_key = Vec::new();
     let mut arms_custom = Vec::new();
+    let mut reader_variants = Vec::new();
+    let mut arms_reader_new = Vec::new();
+    let mut arms_reader_field = Vec::new();
+    let mut arms_reader_finish = Vec::new();
     for e in &spec.events {
         let s = type_ident(&format!("{}Event", e.rust_name));
         let v = format_ident!("{}", e.rust_name);
@@ -79,8 +83,21 @@ pub(crate) fn emit_events(cx: &Cx<'_>) -> TokenStream {
             None => quote!(Self::#v(_) => ::core::option::Option::None,),
         });
         arms_custom.push(quote!(Self::#v(_) => #custom,));
+        reader_variants.push(quote!(#v(#s),));
+        arms_reader_new.push(quote! {
+            #name => ::core::option::Option::Some(__EventReader::#v(::core::default::Default::default())),
+        });
+        arms_reader_field
+            .push(quote!(Self::#v(e) => __xpay_private::de::Fields::field(e, key, map),));
+        arms_reader_finish.push(quote!(Self::#v(e) => Event::#v(e),));
     }
 
+    // An empty enum is matched by value (a reference to one is not known to be empty).
+    let reader_field_body = if arms_reader_field.is_empty() {
+        quote!(match *self {})
+    } else {
+        quote!(match self { #(#arms_reader_field)* })
+    };
     quote! {
         #envelope
 
@@ -146,11 +163,49 @@ pub(crate) fn emit_events(cx: &Cx<'_>) -> TokenStream {
             }
         }
 
+        /// Reads one listed event straight from a push's text (the one-pass typed decoding).
+        #[doc(hidden)]
+        pub enum __EventReader {
+            #(#reader_variants)*
+        }
+
+        impl __xpay_private::de::EventReader<Event> for __EventReader {
+            fn field<'de, A: #serde::de::MapAccess<'de>>(
+                &mut self,
+                key: &str,
+                map: &mut A,
+            ) -> ::core::result::Result<bool, A::Error> {
+                #reader_field_body
+            }
+
+            fn finish(self) -> Event {
+                match self {
+                    #(#arms_reader_finish)*
+                }
+            }
+        }
+
         impl #rt::EventSet for Event {
             type Envelope = Envelope;
+            type __Reader = __EventReader;
 
             fn spec() -> &'static #rt::meta::SpecMeta {
                 &SPEC
+            }
+
+            fn dedup_key(&self) -> ::core::option::Option<::std::string::String> {
+                Event::dedup_key(self)
+            }
+
+            fn needs_custom_reply(&self) -> bool {
+                Event::needs_custom_reply(self)
+            }
+
+            fn __reader(name: &str) -> ::core::option::Option<__EventReader> {
+                match name {
+                    #(#arms_reader_new)*
+                    _ => ::core::option::Option::None,
+                }
             }
 
             fn from_message(message: &#json::Value) -> ::core::result::Result<Self, #json::Error> {

@@ -176,20 +176,14 @@ fn guess_format(body: &[u8]) -> Format {
     }
 }
 
-/// The app a push's dedup keys belong to: the configured appid, else the decrypted one, else
-/// the mini program's original id from the envelope.
-fn app_of(decoder: &Decoder, push: &super::DecodedPush) -> String {
+/// The app a push's dedup keys belong to: the configured appid, else the decrypted one.
+fn app_of(decoder: &Decoder, push: &super::RawPush) -> String {
     decoder
         .config()
         .app_id()
-        .map(str::to_owned)
-        .or_else(|| push.app_id.clone())
-        .or_else(|| {
-            push.get("ToUserName")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        })
-        .unwrap_or_default()
+        .or(push.app_id.as_deref())
+        .unwrap_or("_")
+        .to_owned()
 }
 
 async fn receive<E, H, Fut, Err>(
@@ -216,10 +210,15 @@ where
     let raw = push.raw.clone();
     // Outside input, escaped before it reaches a log line.
     let event = escape_controls(raw.event.as_deref().unwrap_or_default());
+    let dedup_key = if push.event.needs_custom_reply() {
+        None
+    } else {
+        push.event.dedup_key()
+    };
     let handler = (s.handler)(push);
     let handled = match &s.dedup {
         Some(dedup) => {
-            let key = s.decoder.dedup_key(&raw).map(|key| {
+            let key = dedup_key.map(|key| {
                 Dedup::store_key(
                     &app_of(&s.decoder, &raw),
                     raw.event.as_deref().unwrap_or_default(),

@@ -42,13 +42,32 @@ const LENIENT: GeneralPurpose = GeneralPurpose::new(
 /// `signature(&[token, timestamp, nonce])` signs a URL verification or a plain push;
 /// `signature(&[token, timestamp, nonce, encrypt])` is a safe-mode push's `msg_signature`.
 pub fn signature(parts: &[&str]) -> String {
-    let mut sorted = parts.to_vec();
+    let hex = signature_hex(parts);
+    // Hex digits are ASCII.
+    String::from_utf8_lossy(&hex).into_owned()
+}
+
+/// The signature as lowercase hex digits, on the stack.
+fn signature_hex(parts: &[&str]) -> [u8; 40] {
+    // Pushes sign three or four parts: sorted on the stack; more, on the heap.
+    let mut stack: [&str; 4] = [""; 4];
+    let mut heap: Vec<&str>;
+    let sorted: &mut [&str] = if parts.len() <= stack.len() {
+        stack[..parts.len()].copy_from_slice(parts);
+        &mut stack[..parts.len()]
+    } else {
+        heap = parts.to_vec();
+        &mut heap
+    };
     sorted.sort_unstable();
     let mut hasher = Sha1::new();
-    for part in sorted {
+    for part in sorted.iter() {
         hasher.update(part.as_bytes());
     }
-    hex::encode(hasher.finalize())
+    let mut hex = [0u8; 40];
+    // 20 bytes always fit 40 hex digits.
+    let _ = hex::encode_to_slice(hasher.finalize(), &mut hex);
+    hex
 }
 
 /// Checks `given` against the signature of `parts` in constant time (hex case is ignored).
@@ -57,9 +76,17 @@ pub fn verify_signature(
     parts: &[&str],
     kind: SignatureKind,
 ) -> Result<(), CallbackError> {
-    let expected = signature(parts);
-    let given = given.trim().to_ascii_lowercase();
-    if crate::signing::signatures_equal(&expected, &given) {
+    use subtle::ConstantTimeEq;
+    let expected = signature_hex(parts);
+    let given = given.trim().as_bytes();
+    let mut lower = [0u8; 40];
+    let equal = given.len() == lower.len() && {
+        for (l, g) in lower.iter_mut().zip(given) {
+            *l = g.to_ascii_lowercase();
+        }
+        bool::from(expected.ct_eq(&lower))
+    };
+    if equal {
         Ok(())
     } else {
         Err(CallbackError::SignatureMismatch(kind))
@@ -189,6 +216,24 @@ pub struct Plaintext {
 /// Decrypts a safe-mode `Encrypt` value: base64, AES-256-CBC, PKCS#7/32, then splits
 /// `random(16) ‖ len ‖ msg ‖ appid`. The appid is returned, not checked.
 pub fn decrypt(key: &EncodingAesKey, encrypt: &str) -> Result<Plaintext, CallbackError> {
+    let (buf, message, app_id) = decrypt_in_place(key, encrypt)?;
+    let mut random = [0u8; 16];
+    random.copy_from_slice(&buf[..16]);
+    Ok(Plaintext {
+        random,
+        message: buf[message].to_vec(),
+        app_id: buf[app_id].to_vec(),
+    })
+}
+
+/// A decrypted buffer, and where the message and the appid are in it.
+pub(crate) type InPlace = (Vec<u8>, std::ops::Range<usize>, std::ops::Range<usize>);
+
+/// [`decrypt`] without copying: the buffer, and where the message and the appid are in it.
+pub(crate) fn decrypt_in_place(
+    key: &EncodingAesKey,
+    encrypt: &str,
+) -> Result<InPlace, CallbackError> {
     let mut buf = LENIENT
         .decode(encrypt.trim().as_bytes())
         .map_err(|e| CallbackError::Base64(e.to_string()))?;
@@ -202,8 +247,11 @@ pub fn decrypt(key: &EncodingAesKey, encrypt: &str) -> Result<Plaintext, Callbac
     Aes256CbcDec::new(key.key().into(), &key.iv().into())
         .decrypt_padded::<NoPadding>(&mut buf)
         .map_err(|_| CallbackError::CiphertextLength { len })?;
-    let unpadded = unpad(&buf)?;
-    split_plaintext(unpadded)
+    let unpadded = unpad(&buf)?.len();
+    let message_len = split_plaintext(&buf[..unpadded])?;
+    let message = HEADER_LEN..HEADER_LEN + message_len;
+    let app_id = message.end..unpadded;
+    Ok((buf, message, app_id))
 }
 
 /// Strips PKCS#7 padding with block size 32: the last byte `n` must be in 1..=32 and the last
@@ -241,8 +289,9 @@ pub fn pad(data: &mut Vec<u8>) {
     data.resize(data.len() + pad, byte);
 }
 
-fn split_plaintext(data: &[u8]) -> Result<Plaintext, CallbackError> {
-    let (Some(random), Some(len_bytes)) = (data.get(..16), data.get(16..HEADER_LEN)) else {
+/// Checks `random(16) ‖ len u32 BE ‖ msg ‖ appid` and returns the message's length.
+fn split_plaintext(data: &[u8]) -> Result<usize, CallbackError> {
+    let Some(len_bytes) = data.get(16..HEADER_LEN) else {
         return Err(CallbackError::PlaintextTooShort { len: data.len() });
     };
     let mut len = [0u8; 4];
@@ -256,14 +305,7 @@ fn split_plaintext(data: &[u8]) -> Result<Plaintext, CallbackError> {
             available: rest.len(),
         });
     }
-    let (message, app_id) = rest.split_at(msg_len);
-    let mut rand16 = [0u8; 16];
-    rand16.copy_from_slice(random);
-    Ok(Plaintext {
-        random: rand16,
-        message: message.to_vec(),
-        app_id: app_id.to_vec(),
-    })
+    Ok(msg_len)
 }
 
 /// Encrypts a message the way WeChat does: `random ‖ len u32 BE ‖ message ‖ app_id`,

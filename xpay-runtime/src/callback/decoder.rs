@@ -1,5 +1,6 @@
 //! [`Decoder`]: verifies, decrypts, parses and types pushes; [`DecodedPush`] is the result.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::Read;
 use std::sync::Arc;
@@ -108,13 +109,23 @@ impl Decoder {
     /// passes. What the axum router calls for every push.
     pub async fn receive(&self, q: &PushQuery, body: &[u8]) -> Result<DecodedPush, CallbackError> {
         let push = self.decode(q, body)?;
-        let signature = if push.encrypted {
+        self.admit_push(q, push.encrypted, body).await?;
+        Ok(push)
+    }
+
+    /// The seen-query check of a verified push.
+    pub(crate) async fn admit_push(
+        &self,
+        q: &PushQuery,
+        encrypted: bool,
+        body: &[u8],
+    ) -> Result<(), CallbackError> {
+        let signature = if encrypted {
             &q.msg_signature
         } else {
             &q.signature
         };
-        self.admit(q, signature, body).await?;
-        Ok(push)
+        self.admit(q, signature, body).await
     }
 
     /// [`verify_url`](Self::verify_url), then remembers the query with an empty body, so that
@@ -210,7 +221,16 @@ impl Decoder {
     /// safe-mode envelope (an `Encrypt` and no `MsgType`) is refused as missing
     /// `msg_signature`, rather than delivered as a message.
     pub fn decode(&self, q: &PushQuery, body: &[u8]) -> Result<DecodedPush, CallbackError> {
-        self.decode_at(q, body, unix_now())
+        self.decode_at(q, body, self.now())
+    }
+
+    /// Now in Unix seconds, read only when a freshness window needs it.
+    pub(crate) fn now(&self) -> i64 {
+        if self.config.max_age().is_some() {
+            unix_now()
+        } else {
+            0
+        }
     }
 
     /// [`decode`](Self::decode) with "now" given in Unix seconds, for the freshness check.
@@ -220,6 +240,17 @@ impl Decoder {
         body: &[u8],
         now: i64,
     ) -> Result<DecodedPush, CallbackError> {
+        let opened = self.open_at(q, body, now)?;
+        opened.parse(self.spec)
+    }
+
+    /// Checks, verifies and (in safe mode) decrypts a push: everything but parsing its message.
+    pub(crate) fn open_at<'b>(
+        &self,
+        q: &PushQuery,
+        body: &'b [u8],
+        now: i64,
+    ) -> Result<Opened<'b>, CallbackError> {
         let limit = self.config.max_body_bytes();
         if body.len() > limit {
             return Err(CallbackError::BodyTooLarge { limit });
@@ -246,12 +277,11 @@ impl Decoder {
                     &[token, timestamp, nonce],
                     SignatureKind::Plain,
                 )?;
-                let (format, message) = parse_message(body, self.spec)?;
-                if message.contains_key("Encrypt") && !message.contains_key("MsgType") {
-                    // A safe-mode envelope whose query lost its safe-mode parameters.
-                    return Err(CallbackError::MissingQueryParameter("msg_signature"));
-                }
-                Ok(push(format, format, false, message, None))
+                Ok(Opened {
+                    text: Cow::Borrowed(body),
+                    envelope_format: None,
+                    app_id: None,
+                })
             }
             Mode::Safe => {
                 let key = self.config.aes_key().ok_or(CallbackError::NoAesKey)?;
@@ -263,22 +293,25 @@ impl Decoder {
                     SignatureKind::Msg,
                 )?;
                 let (app_id, text) = self.open(key, &envelope.encrypt)?;
-                let (format, message) = parse_message(&text, self.spec)?;
-                Ok(push(format, envelope.format, true, message, Some(app_id)))
+                Ok(Opened {
+                    text: Cow::Owned(text),
+                    envelope_format: Some(envelope.format),
+                    app_id: Some(app_id),
+                })
             }
         }
     }
 
     /// Decrypts an `Encrypt` value, checks its appid, and returns the appid and the message.
     fn open(&self, key: &EncodingAesKey, encrypt: &str) -> Result<(String, String), CallbackError> {
-        let plain = crypto::decrypt(key, encrypt)?;
-        let app_id = String::from_utf8(plain.app_id);
+        let (mut buf, message, app_range) = crypto::decrypt_in_place(key, encrypt)?;
+        let app_id = std::str::from_utf8(&buf[app_range.clone()]);
         if let Some(expected) = self.config.app_id() {
-            let matches = app_id.as_deref().is_ok_and(|got| got == expected);
+            let matches = app_id.is_ok_and(|got| got == expected);
             if !matches {
                 let got = match &app_id {
-                    Ok(s) => s.clone(),
-                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                    Ok(s) => (*s).to_owned(),
+                    Err(_) => String::from_utf8_lossy(&buf[app_range]).into_owned(),
                 };
                 // Appids are short; a long tail is garbage, so show only its start.
                 let got = match got.char_indices().nth(MAX_APP_ID_SHOWN) {
@@ -291,9 +324,14 @@ impl Decoder {
                 });
             }
         }
-        let app_id = app_id.map_err(|_| CallbackError::NotUtf8("the decrypted appid"))?;
-        let text = String::from_utf8(plain.message)
-            .map_err(|_| CallbackError::NotUtf8("the decrypted message"))?;
+        let app_id = app_id
+            .map_err(|_| CallbackError::NotUtf8("the decrypted appid"))?
+            .to_owned();
+        // The message, moved to the front of the buffer in place (no new allocation).
+        buf.truncate(message.end);
+        buf.drain(..message.start);
+        let text =
+            String::from_utf8(buf).map_err(|_| CallbackError::NotUtf8("the decrypted message"))?;
         Ok((app_id, text))
     }
 
@@ -314,6 +352,40 @@ impl Decoder {
             });
         }
         Ok(())
+    }
+}
+
+/// A verified (and decrypted) push whose message is not parsed yet.
+pub(crate) struct Opened<'b> {
+    /// The message: the plain body, or the decrypted plaintext.
+    pub text: Cow<'b, str>,
+    /// The safe-mode envelope's format; `None` in plain mode (the body is the message).
+    pub envelope_format: Option<Format>,
+    /// The appid inside the ciphertext (safe mode).
+    pub app_id: Option<String>,
+}
+
+impl Opened<'_> {
+    /// Whether the push came encrypted.
+    pub fn encrypted(&self) -> bool {
+        self.envelope_format.is_some()
+    }
+
+    /// Parses the message into a [`DecodedPush`] (the general path).
+    pub fn parse(&self, spec: &SpecMeta) -> Result<DecodedPush, CallbackError> {
+        let (format, message) = parse_message(&self.text, spec)?;
+        if !self.encrypted() && message.contains_key("Encrypt") && !message.contains_key("MsgType")
+        {
+            // A safe-mode envelope whose query lost its safe-mode parameters.
+            return Err(CallbackError::MissingQueryParameter("msg_signature"));
+        }
+        Ok(push(
+            format,
+            self.envelope_format.unwrap_or(format),
+            self.encrypted(),
+            message,
+            self.app_id.clone(),
+        ))
     }
 }
 

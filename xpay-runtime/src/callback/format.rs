@@ -26,7 +26,7 @@ pub(crate) fn detect(text: &str, what: &'static str) -> Result<Format, CallbackE
     }
 }
 
-fn strip_bom(text: &str) -> &str {
+pub(crate) fn strip_bom(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
@@ -194,20 +194,47 @@ pub fn render_message(message: &Value, format: Format) -> Result<String, Callbac
             message: format!("a message must be an object, not {}", json_kind(message)),
         });
     };
+    // WeChat writes the envelope first (`ToUserName` … `Event`), then the event's fields.
+    let first = ENVELOPE_ORDER.iter().filter_map(|k| map.get_key_value(*k));
+    let rest = map
+        .iter()
+        .filter(|(k, _)| !ENVELOPE_ORDER.contains(&k.as_str()));
+    let ordered: Vec<(&String, &Value)> = first.chain(rest).collect();
     match format {
-        Format::Json => Ok(message.to_string()),
+        Format::Json => {
+            let mut out = String::from("{");
+            for (i, (name, value)) in ordered.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(name.clone()).to_string());
+                out.push(':');
+                out.push_str(&value.to_string());
+            }
+            out.push('}');
+            Ok(out)
+        }
         Format::Xml => {
             let mut out = String::from("<xml>");
-            write_xml_fields(&mut out, map, 0)?;
+            write_xml_fields(&mut out, ordered, 0)?;
             out.push_str("</xml>");
             Ok(out)
         }
     }
 }
 
-fn write_xml_fields(
+/// The envelope's fields in the order WeChat writes them, ahead of the event's.
+const ENVELOPE_ORDER: [&str; 5] = [
+    "ToUserName",
+    "FromUserName",
+    "CreateTime",
+    "MsgType",
+    "Event",
+];
+
+fn write_xml_fields<'a>(
     out: &mut String,
-    map: &Map<String, Value>,
+    map: impl IntoIterator<Item = (&'a String, &'a Value)>,
     depth: usize,
 ) -> Result<(), CallbackError> {
     if depth >= xml::MAX_DEPTH {

@@ -55,6 +55,7 @@ pub mod replay;
 mod reply;
 mod typed;
 mod xml;
+mod xml_de;
 
 #[cfg(feature = "axum")]
 pub mod axum;
@@ -76,8 +77,8 @@ pub use format::render_message;
 pub use push::{SealParams, SignedPush, encrypt_push, sign_plain_push, sign_url_verification};
 pub use query::PushQuery;
 pub use replay::{MemorySeenQueries, SeenQueries};
-pub use reply::{FAILURE_ERRCODE, FAILURE_STATUS, Reply, ReplyBody};
-pub use typed::Push;
+pub use reply::{FAILURE_ERRCODE, FAILURE_STATUS, Reply, ReplyBody, ReplyTo};
+pub use typed::{Push, RawPush};
 
 /// The format of a push document: WeChat's message-push "数据格式" setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -32,6 +32,35 @@ pub enum Reply {
     Custom(Value),
 }
 
+/// What a reply needs to know of the push it answers: its formats, whether it was encrypted,
+/// and its appid. Implemented by [`DecodedPush`], [`RawPush`](super::RawPush) and
+/// [`Push`](super::Push).
+pub trait ReplyTo {
+    /// The message's format (of the plaintext in safe mode).
+    fn format(&self) -> Format;
+    /// The body's format; replies are written in it.
+    fn envelope_format(&self) -> Format;
+    /// Whether the push came encrypted.
+    fn encrypted(&self) -> bool;
+    /// The appid inside the ciphertext.
+    fn app_id(&self) -> Option<&str>;
+}
+
+impl ReplyTo for DecodedPush {
+    fn format(&self) -> Format {
+        self.format
+    }
+    fn envelope_format(&self) -> Format {
+        self.envelope_format
+    }
+    fn encrypted(&self) -> bool {
+        self.encrypted
+    }
+    fn app_id(&self) -> Option<&str> {
+        self.app_id.as_deref()
+    }
+}
+
 /// An HTTP answer to a push.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplyBody {
@@ -75,15 +104,19 @@ impl Decoder {
     /// Writes the answer to a decoded push, according to the configured [`ReplyMode`]:
     /// in the push's format (JSON or XML), encrypted with a fresh timestamp, nonce and random
     /// prefix when the mode is [`ReplyMode::Encrypted`] and the push was encrypted.
-    pub fn reply(&self, push: &DecodedPush, reply: &Reply) -> Result<ReplyBody, CallbackError> {
+    pub fn reply<P: ReplyTo + ?Sized>(
+        &self,
+        push: &P,
+        reply: &Reply,
+    ) -> Result<ReplyBody, CallbackError> {
         self.reply_with(push, reply, &SealParams::fresh())
     }
 
     /// [`reply`](Self::reply) with the timestamp, nonce and random prefix of an encrypted reply
     /// given (deterministic output for tests).
-    pub fn reply_with(
+    pub fn reply_with<P: ReplyTo + ?Sized>(
         &self,
-        push: &DecodedPush,
+        push: &P,
         reply: &Reply,
         params: &SealParams,
     ) -> Result<ReplyBody, CallbackError> {
@@ -107,19 +140,19 @@ impl Decoder {
                 });
             }
         }
-        let encrypt = mode == ReplyMode::Encrypted && push.encrypted;
+        let encrypt = mode == ReplyMode::Encrypted && push.encrypted();
         // The content: in the plaintext's format when it is encrypted, else the body's.
         let format = if encrypt {
-            push.format
+            push.format()
         } else {
-            push.envelope_format
+            push.envelope_format()
         };
         let content = match reply {
             Reply::Success => render_fields(format, &errcode_fields(0, "success")),
             Reply::Failure(m) => render_fields(format, &errcode_fields(FAILURE_ERRCODE, m)),
             Reply::Custom(v) => render_message(v, format)?,
         };
-        let outer = push.envelope_format;
+        let outer = push.envelope_format();
         let body = if encrypt {
             self.seal(push, &content, outer, params)?
         } else {
@@ -133,19 +166,15 @@ impl Decoder {
     }
 
     /// `{"Encrypt","MsgSignature","TimeStamp","Nonce"}` (or XML) around `content`.
-    fn seal(
+    fn seal<P: ReplyTo + ?Sized>(
         &self,
-        push: &DecodedPush,
+        push: &P,
         content: &str,
         outer: Format,
         params: &SealParams,
     ) -> Result<String, CallbackError> {
         let key = self.config().aes_key().ok_or(CallbackError::NoAesKey)?;
-        let app_id = self
-            .config()
-            .app_id()
-            .or(push.app_id.as_deref())
-            .unwrap_or_default();
+        let app_id = self.config().app_id().or(push.app_id()).unwrap_or_default();
         let encrypt = crypto::encrypt(key, app_id, content.as_bytes(), params.random)?;
         let signature = crypto::msg_signature(
             self.config().token(),
