@@ -3,9 +3,11 @@
 //! The generator of xpay-rs as a plain library: it reads a WeChat virtual-payment spec
 //! (`spec/xpay.yaml`, or one of your own), checks it, and emits Rust. It runs in three stages,
 //! each in its own module: parse (serde-saphyr, keeping line and column), check (every rule,
-//! every error collected, each located), and emit (a `proc_macro2::TokenStream` built with
-//! quote). With the `docs` feature it also renders a Markdown reference of the spec
-//! (minijinja), and with `pretty` it writes formatted Rust (prettyplease).
+//! every error collected, each located and named by its rule's id, `error[unknown-type]`, with
+//! the nearest known name suggested for a misspelt one), and emit (a
+//! `proc_macro2::TokenStream` built with quote). With the `docs` feature it also renders a
+//! Markdown reference of the spec (minijinja), and with `pretty` it writes formatted Rust
+//! (prettyplease).
 //!
 //! Three ways to generate give the same items:
 //!
@@ -39,11 +41,18 @@ mod expand;
 mod model;
 mod names;
 mod parse;
+mod rule;
+mod suggest;
 
 use std::fmt;
 
 pub use diag::{Diagnostic, Diagnostics, Pos};
 pub use expand::expand_macro;
+
+/// The id of every rule a spec can break (`unknown-type`, `name-matches-path`, …), as
+/// [`Diagnostic::rule`] gives it: for tests that each rule has a case.
+#[doc(hidden)]
+pub const RULES: &[&str] = rule::IDS;
 
 use proc_macro2::TokenStream;
 

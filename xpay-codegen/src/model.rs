@@ -5,7 +5,7 @@ use serde::Serialize;
 
 /// A resolved type expression. It serializes as the expression written in the spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ty {
+pub(crate) enum Ty {
     /// `string`
     String,
     /// `i32`
@@ -36,7 +36,7 @@ impl Serialize for Ty {
 
 impl Ty {
     /// The type expression as written in the spec.
-    pub fn expr(&self) -> String {
+    pub(crate) fn expr(&self) -> String {
         match self {
             Ty::String => "string".into(),
             Ty::I32 => "i32".into(),
@@ -52,7 +52,7 @@ impl Ty {
     }
 
     /// Whether values are integers on the wire.
-    pub fn is_integer(&self) -> bool {
+    pub(crate) fn is_integer(&self) -> bool {
         matches!(self, Ty::I32 | Ty::I64 | Ty::U32 | Ty::U64)
     }
 }
@@ -60,7 +60,7 @@ impl Ty {
 /// Where the client fills a field from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Fill {
+pub(crate) enum Fill {
     /// The client's env.
     Env,
     /// The client's offer id.
@@ -69,33 +69,33 @@ pub enum Fill {
 
 /// Checks on a value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Rules {
+pub(crate) struct Rules {
     /// Minimum length in characters.
-    pub min_len: Option<u32>,
+    pub(crate) min_len: Option<u32>,
     /// Maximum length in characters.
-    pub max_len: Option<u32>,
+    pub(crate) max_len: Option<u32>,
     /// Allowed characters.
-    pub charset: Option<String>,
+    pub(crate) charset: Option<String>,
     /// Forbidden first characters.
-    pub no_leading: Option<String>,
+    pub(crate) no_leading: Option<String>,
     /// Minimum value.
-    pub min: Option<i64>,
+    pub(crate) min: Option<i64>,
     /// Maximum value.
-    pub max: Option<i64>,
+    pub(crate) max: Option<i64>,
     /// Fewest items of a list.
-    pub min_items: Option<u32>,
+    pub(crate) min_items: Option<u32>,
     /// Most items of a list.
-    pub max_items: Option<u32>,
+    pub(crate) max_items: Option<u32>,
 }
 
 impl Rules {
     /// Whether no rule is set.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         *self == Rules::default()
     }
 
     /// The rules in words, for docs.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut parts = Vec::new();
         match (self.min_len, self.max_len) {
             (Some(a), Some(b)) => parts.push(format!("{a}–{b} chars")),
@@ -137,47 +137,47 @@ fn rules_text<S: serde::Serializer>(r: &Rules, s: S) -> Result<S::Ok, S::Error> 
 
 /// A field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Field {
+pub(crate) struct Field {
     /// The wire name.
-    pub wire: String,
+    pub(crate) wire: String,
     /// The Rust name (a valid identifier, `r#` not included).
-    pub rust: String,
+    pub(crate) rust: String,
     /// The type.
-    pub ty: Ty,
+    pub(crate) ty: Ty,
     /// The doc line.
-    pub doc: String,
+    pub(crate) doc: String,
     /// Whether the caller must give it.
-    pub required: bool,
+    pub(crate) required: bool,
     /// Where the client fills it from.
-    pub fill: Option<Fill>,
+    pub(crate) fill: Option<Fill>,
     /// The literal sent when unset.
-    pub default: Option<String>,
+    pub(crate) default: Option<String>,
     /// Checks on its value (serialized as words, for docs).
     #[serde(serialize_with = "rules_text")]
-    pub rules: Rules,
+    pub(crate) rules: Rules,
     /// Payment fields: the modes it belongs to (empty: every mode).
-    pub modes: Vec<String>,
+    pub(crate) modes: Vec<String>,
     /// Required unless this other field (by wire name) has one of these values.
-    pub required_unless: Option<(String, Vec<String>)>,
+    pub(crate) required_unless: Option<(String, Vec<String>)>,
     /// A value always sent, which the caller cannot change (`value:` in the spec).
-    pub pinned: Option<String>,
+    pub(crate) pinned: Option<String>,
 }
 
 /// An enum value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EnumValue {
+pub(crate) struct EnumValue {
     /// The wire value, as text (`2`, `SIGNED`).
-    pub value: String,
+    pub(crate) value: String,
     /// The variant name.
-    pub name: String,
+    pub(crate) name: String,
     /// The doc line.
-    pub doc: String,
+    pub(crate) doc: String,
 }
 
 /// An enum's wire representation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Repr {
+pub(crate) enum Repr {
     /// Integers.
     Int,
     /// Strings.
@@ -187,7 +187,7 @@ pub enum Repr {
 /// What a named type is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum TypeKind {
+pub(crate) enum TypeKind {
     /// An object.
     Object {
         /// Its fields, in wire order.
@@ -209,19 +209,19 @@ pub enum TypeKind {
 
 /// A named type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TypeDef {
+pub(crate) struct TypeDef {
     /// The type name.
-    pub name: String,
+    pub(crate) name: String,
     /// The doc line.
-    pub doc: String,
+    pub(crate) doc: String,
     /// Object or enum.
     #[serde(flatten)]
-    pub kind: TypeKind,
+    pub(crate) kind: TypeKind,
 }
 
 /// How an action is signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Signing {
+pub(crate) enum Signing {
     /// `pay`
     #[serde(rename = "pay")]
     Pay,
@@ -233,7 +233,7 @@ pub enum Signing {
 /// When an action may be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Retry {
+pub(crate) enum Retry {
     /// `safe`
     Safe,
     /// `same-id`
@@ -244,125 +244,122 @@ pub enum Retry {
 
 /// An action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Action {
+pub(crate) struct Action {
     /// The name (= path segment).
-    pub name: String,
+    pub(crate) name: String,
     /// The yansongda/pay name.
-    pub alias: Option<String>,
+    pub(crate) alias: Option<String>,
     /// The path, with its leading slash.
-    pub path: String,
+    pub(crate) path: String,
     /// How it is signed.
-    pub signing: Signing,
+    pub(crate) signing: Signing,
     /// When it may be retried.
-    pub retry: Retry,
+    pub(crate) retry: Retry,
     /// The field WeChat deduplicates by.
-    pub idempotency_key: Option<String>,
+    pub(crate) idempotency_key: Option<String>,
     /// The doc line.
-    pub doc: String,
+    pub(crate) doc: String,
     /// Request fields.
-    pub request: Vec<Field>,
+    pub(crate) request: Vec<Field>,
     /// Exactly-one-of groups (wire names).
-    pub one_of: Vec<Vec<String>>,
+    pub(crate) one_of: Vec<Vec<String>>,
     /// Response fields.
-    pub response: Vec<Field>,
+    pub(crate) response: Vec<Field>,
 }
 
 /// A client-side payment kind: the signData of one client API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Payment {
+pub(crate) struct Payment {
     /// The kind's name (`virtual_payment`).
-    pub name: String,
+    pub(crate) name: String,
     /// The Rust name of its order type (`PaymentOrder`).
-    pub rust_name: String,
+    pub(crate) rust_name: String,
     /// The doc line.
-    pub doc: String,
+    pub(crate) doc: String,
     /// The URI signed before signData (`requestVirtualPayment`).
-    pub uri: String,
+    pub(crate) uri: String,
     /// Mode name → wire value (`coin` → `short_series_coin`); empty when the kind has none.
-    pub modes: Vec<(String, String)>,
+    pub(crate) modes: Vec<(String, String)>,
     /// The env whose AppKey always signs (Apple has no sandbox), whatever the client's env.
-    pub sign_env: Option<u8>,
+    pub(crate) sign_env: Option<u8>,
     /// signData fields, in order.
-    pub fields: Vec<Field>,
+    pub(crate) fields: Vec<Field>,
 }
 
 impl Payment {
     /// The Rust name of one mode's order (`CoinPaymentOrder`).
-    pub fn mode_type(&self, mode: &str) -> String {
-        format!("{}{}", crate::names::pascal(mode), self.rust_name)
+    pub(crate) fn mode_type(&self, mode: &str) -> String {
+        crate::names::mode_order(mode, &self.rust_name)
     }
 
     /// The Rust name of the kind's mode enum (`PaymentMode` for `PaymentOrder`).
-    pub fn mode_enum(&self) -> String {
-        match self.rust_name.strip_suffix("Order") {
-            Some(stem) => format!("{stem}Mode"),
-            None => format!("{}Mode", self.rust_name),
-        }
+    pub(crate) fn mode_enum(&self) -> String {
+        crate::names::mode_enum(&self.rust_name)
     }
 }
 
 /// A push event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Event {
+pub(crate) struct Event {
     /// The `Event` value.
-    pub name: String,
+    pub(crate) name: String,
     /// The variant name.
-    pub rust_name: String,
+    pub(crate) rust_name: String,
     /// The doc line.
-    pub doc: String,
+    pub(crate) doc: String,
     /// The fields identifying the push across retries, each a path of wire names
     /// (`AppleSubscriptionInfo.OriginalTransactionId`); empty when the push has none.
-    pub dedup_key: Vec<Vec<String>>,
+    pub(crate) dedup_key: Vec<Vec<String>>,
     /// Whether the handler composes the reply.
-    pub custom_reply: bool,
+    pub(crate) custom_reply: bool,
     /// Fields besides the envelope's.
-    pub fields: Vec<Field>,
+    pub(crate) fields: Vec<Field>,
 }
 
 /// An errcode row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ErrorCode {
+pub(crate) struct ErrorCode {
     /// The errcode.
-    pub code: i64,
+    pub(crate) code: i64,
     /// The snake_case name.
-    pub name: String,
+    pub(crate) name: String,
     /// Its meaning.
-    pub message: String,
+    pub(crate) message: String,
     /// What usually resolves it.
-    pub fix: Option<String>,
+    pub(crate) fix: Option<String>,
 }
 
 /// A checked spec.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Spec {
+pub(crate) struct Spec {
     /// The schema version.
-    pub version: u32,
+    pub(crate) version: u32,
     /// The API's base URL.
-    pub base_url: String,
+    pub(crate) base_url: String,
     /// Named types.
-    pub types: Vec<TypeDef>,
+    pub(crate) types: Vec<TypeDef>,
     /// Actions.
-    pub actions: Vec<Action>,
+    pub(crate) actions: Vec<Action>,
     /// The client-side payment kinds.
-    pub payments: Vec<Payment>,
+    pub(crate) payments: Vec<Payment>,
     /// The push envelope.
-    pub envelope: Vec<Field>,
+    pub(crate) envelope: Vec<Field>,
     /// Events.
-    pub events: Vec<Event>,
+    pub(crate) events: Vec<Event>,
     /// Errcodes.
-    pub errors: Vec<ErrorCode>,
+    pub(crate) errors: Vec<ErrorCode>,
     /// Codes the client-side payment APIs report to the mini program.
-    pub client_errors: Vec<ErrorCode>,
+    pub(crate) client_errors: Vec<ErrorCode>,
 }
 
 impl Spec {
     /// A named type.
-    pub fn type_def(&self, name: &str) -> Option<&TypeDef> {
+    pub(crate) fn type_def(&self, name: &str) -> Option<&TypeDef> {
         self.types.iter().find(|t| t.name == name)
     }
 
     /// The members of a one_of type, when `ty` names one.
-    pub fn one_of_members(&self, ty: &Ty) -> Option<&[Field]> {
+    pub(crate) fn one_of_members(&self, ty: &Ty) -> Option<&[Field]> {
         match ty {
             Ty::Named(n) => match self.type_def(n).map(|t| &t.kind) {
                 Some(TypeKind::OneOf { members }) => Some(members),

@@ -42,6 +42,25 @@ pub fn pascal(name: &str) -> String {
     out
 }
 
+/// The Rust name of a payment kind's order type when the spec gives none:
+/// `virtual_payment` → `VirtualPaymentOrder`.
+pub fn payment_order(kind: &str) -> String {
+    format!("{}Order", pascal(kind))
+}
+
+/// The Rust name of one mode's order type: `coin` of `PaymentOrder` → `CoinPaymentOrder`.
+pub fn mode_order(mode: &str, order: &str) -> String {
+    format!("{}{order}", pascal(mode))
+}
+
+/// The Rust name of a payment kind's mode enum: `PaymentOrder` → `PaymentMode`.
+pub fn mode_enum(order: &str) -> String {
+    match order.strip_suffix("Order") {
+        Some(stem) => format!("{stem}Mode"),
+        None => format!("{order}Mode"),
+    }
+}
+
 /// Whether `s` is a valid Rust identifier in snake_case (ASCII).
 pub fn is_snake_ident(s: &str) -> bool {
     let mut cs = s.chars();

@@ -1,7 +1,9 @@
-//! The checker: every rule, every error collected and located, and no input that panics.
+//! The checker: every rule, every error collected and located (the whole offending text, with
+//! a suggestion for a misspelt name), no follow-on errors, and no input that panics. Errors are
+//! matched by their rule's id, not their wording.
 
 use proptest::prelude::*;
-use xpay_codegen::{Diagnostics, Spec};
+use xpay_codegen::{Diagnostics, RULES, Spec};
 
 fn load(file: &str, yaml: &str) -> Result<Spec, Diagnostics> {
     Spec::load(file, yaml)
@@ -13,14 +15,33 @@ fn errors(yaml: &str) -> Diagnostics {
     load("t.yaml", yaml).expect_err("the spec should be rejected")
 }
 
-fn messages(d: &Diagnostics) -> Vec<(u32, String)> {
-    d.items
-        .iter()
-        .map(|i| (i.pos.line, i.message.clone()))
-        .collect()
+/// Each error as (line, rule id).
+fn located(d: &Diagnostics) -> Vec<(u32, &'static str)> {
+    d.items.iter().map(|i| (i.pos.line, i.rule)).collect()
+}
+
+/// The rule ids, in file order.
+fn rules(d: &Diagnostics) -> Vec<&'static str> {
+    d.items.iter().map(|i| i.rule).collect()
+}
+
+/// The one error of a spec that should have exactly one: its rule, underlined text and help.
+fn only(yaml: &str) -> (&'static str, &str, Option<String>) {
+    let d = errors(yaml);
+    assert_eq!(d.items.len(), 1, "{d}");
+    let item = &d.items[0];
+    let text = yaml
+        .get(item.span.clone())
+        .expect("the span is in the source");
+    (item.rule, text, item.help.clone())
 }
 
 const HEAD: &str = "version: 1\nactions:\n";
+
+/// A spec of one action `a_b` with `tail` (request, response, …) after its required keys.
+fn action(tail: &str) -> String {
+    format!("{HEAD}  - name: a_b\n    path: /xpay/a_b\n    signing: pay\n    retry: safe\n{tail}")
+}
 
 #[test]
 fn the_built_in_spec_is_valid_and_complete() {
@@ -44,54 +65,226 @@ fn the_built_in_spec_is_valid_and_complete() {
 }
 
 #[test]
+fn rule_ids_are_unique_kebab_case_words() {
+    let mut seen = std::collections::BTreeSet::new();
+    for id in RULES {
+        assert!(seen.insert(id), "{id} twice");
+        assert!(
+            !id.is_empty()
+                && !id.starts_with('-')
+                && !id.ends_with('-')
+                && id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+            "{id}"
+        );
+    }
+}
+
+#[test]
 fn every_error_is_collected_and_located() {
     let yaml = format!(
         "{HEAD}  - name: a_b\n    path: /xpay/a_b\n    signing: pay\n    retry: sometimes\n    request:\n      x: {{ type: strng }}\n      y: {{ type: i64, max_len: 3 }}\n  - name: a_b\n    path: /xpay/other\n    signing: pay\n    retry: safe\n"
     );
     let d = errors(&yaml);
-    let m = messages(&d);
-    assert_eq!(m.len(), 5, "{d}");
-    assert!(
-        m.iter()
-            .any(|(l, s)| *l == 6 && s.contains("retry `sometimes`")),
-        "{m:?}"
-    );
-    assert!(
-        m.iter()
-            .any(|(l, s)| *l == 8 && s.contains("unknown type `strng`")),
-        "{m:?}"
-    );
-    assert!(
-        m.iter()
-            .any(|(l, s)| *l == 9 && s.contains("max_len` applies to strings")),
-        "{m:?}"
-    );
-    assert!(
-        m.iter()
-            .any(|(l, s)| *l == 10 && s.contains("duplicate action `a_b`")),
-        "{m:?}"
-    );
-    assert!(
-        m.iter()
-            .any(|(l, s)| *l == 11 && s.contains("must end with the action name")),
-        "{m:?}"
+    assert_eq!(
+        located(&d),
+        [
+            (6, "unknown-choice"),
+            (8, "unknown-type"),
+            (9, "limit-type"),
+            (10, "duplicate-name"),
+            (11, "name-matches-path"),
+        ],
+        "{d}"
     );
     let text = d.to_string();
-    assert!(text.contains("--> t.yaml:8:"), "{text}");
     assert!(
-        text.contains("x: { type: strng }") && text.contains('^'),
+        text.contains("error[unknown-type]: unknown type `strng`"),
         "{text}"
     );
+    assert!(text.contains("--> t.yaml:8:"), "{text}");
+    assert!(text.contains("x: { type: strng }"), "{text}");
+    assert!(text.contains("= help: did you mean `string`?"), "{text}");
     assert!(text.ends_with("5 errors in t.yaml"), "{text}");
 }
 
 #[test]
+fn the_whole_offending_text_is_underlined() {
+    let d = errors(&action("    request:\n      x: { type: strng }\n"));
+    let text = d.to_string();
+    let line = text
+        .lines()
+        .find(|l| l.contains('^'))
+        .expect("an underline");
+    assert_eq!(line.trim_start_matches([' ', '|']), "^^^^^", "{text}");
+
+    let cases: &[(&str, &str)] = &[
+        // A scalar: all of it, quotes included.
+        ("    path2: 1\n", "path2"),
+        (
+            "    request:\n      x: { type: string, no_leading: \"\" }\n",
+            "\"\"",
+        ),
+        // The unknown name inside a type expression.
+        (
+            "    request:\n      x: { type: \"[json<strng>]\" }\n",
+            "strng",
+        ),
+        // A flow collection: up to its closing bracket.
+        (
+            "    request:\n      x: { type: string, required_unless: { mode: [] } }\n",
+            "{ mode: [] }",
+        ),
+        // A block collection: its first line.
+        (
+            "    request:\n      a: { type: string }\n    one_of:\n      - [a, b]\n",
+            "- [a, b]",
+        ),
+    ];
+    for (tail, want) in cases {
+        let yaml = action(tail);
+        let (_, text, _) = only(&yaml);
+        assert_eq!(text, *want, "{yaml}");
+    }
+}
+
+#[test]
+fn misspelt_names_get_the_nearest_known_one() {
+    let with_types = |types: &str, rest: &str| {
+        format!(
+            "version: 1\ntypes:\n{types}actions:\n  - name: a_b\n    path: /xpay/a_b\n    signing: pay\n{rest}"
+        )
+    };
+    let mode = "  Mode:\n    enum: string\n    values:\n      - { value: apple, name: Apple }\n";
+    let cases: Vec<(String, &str, &str, &str)> = vec![
+        // A type.
+        (
+            action("    request:\n      x: { type: strng }\n"),
+            "unknown-type",
+            "strng",
+            "string",
+        ),
+        (
+            with_types(
+                mode,
+                "    retry: safe\n    request:\n      m: { type: Mdoe }\n",
+            ),
+            "unknown-type",
+            "Mdoe",
+            "Mode",
+        ),
+        // A spec key.
+        (
+            action("    request:\n      x: { type: string, requried: true }\n"),
+            "unknown-key",
+            "requried",
+            "required",
+        ),
+        (
+            action("    reqest:\n      x: { type: string }\n"),
+            "unknown-key",
+            "reqest",
+            "request",
+        ),
+        // A word of a closed set.
+        (
+            format!("{HEAD}  - name: a_b\n    path: /xpay/a_b\n    signing: pay\n    retry: sfae\n"),
+            "unknown-choice",
+            "sfae",
+            "safe",
+        ),
+        // Field references.
+        (
+            format!("{HEAD}  - name: a_b\n    path: /xpay/a_b\n    signing: pay\n    retry: same-id\n    idempotency_key: refund_ib\n    request:\n      refund_id: {{ type: string }}\n"),
+            "idempotency-key-field",
+            "refund_ib",
+            "refund_id",
+        ),
+        (
+            with_types(
+                mode,
+                "    retry: safe\n    request:\n      mode: { type: Mode }\n      x: { type: string, required_unless: { mdoe: [apple] } }\n",
+            ),
+            "required-unless-field",
+            "mdoe",
+            "mode",
+        ),
+        (
+            "version: 1\nactions: []\nevents:\n  - name: e\n    dedup_key: OutTradNo\n    fields:\n      OutTradeNo: { type: string }\n".to_string(),
+            "dedup-key",
+            "OutTradNo",
+            "OutTradeNo",
+        ),
+        // An enum value.
+        (
+            with_types(
+                mode,
+                "    retry: safe\n    request:\n      mode: { type: Mode }\n      x: { type: string, required_unless: { mode: [aple] } }\n",
+            ),
+            "required-unless-value",
+            "aple",
+            "apple",
+        ),
+    ];
+    for (yaml, rule, underlined, suggested) in &cases {
+        let (got_rule, text, help) = only(yaml);
+        assert_eq!((got_rule, text), (*rule, *underlined), "{yaml}");
+        assert_eq!(
+            help.as_deref(),
+            Some(format!("did you mean `{suggested}`?").as_str()),
+            "{yaml}"
+        );
+    }
+    // Nothing near enough: no suggestion.
+    let (_, _, help) = only(&action("    request:\n      x: { type: integr }\n"));
+    assert_eq!(help, None);
+}
+
+#[test]
+fn one_mistake_is_one_error() {
+    let cases = [
+        // An unknown type is not also a type that does not fit its fill, default or limits.
+        "    request:\n      env: { type: evn, fill: env }\n",
+        "    request:\n      n: { type: integr, min: 1, default: 3 }\n",
+        // An unknown fill is not also an env field that is not filled.
+        "    request:\n      env: { type: env, fill: evn }\n",
+    ];
+    for tail in cases {
+        let d = errors(&action(tail));
+        assert_eq!(d.items.len(), 1, "{d}");
+    }
+    // An unknown retry policy is not also a policy the idempotency key does not apply to.
+    let d = errors(&format!(
+        "{HEAD}  - name: a_b\n    path: /xpay/a_b\n    signing: pay\n    retry: same_id\n    idempotency_key: x\n    request:\n      x: {{ type: string }}\n"
+    ));
+    assert_eq!(rules(&d), ["unknown-choice"], "{d}");
+    // An unknown enum representation is not also values of the wrong type.
+    let d = errors(
+        "version: 1\ntypes:\n  S:\n    enum: strng\n    values:\n      - { value: 1, name: One }\nactions: []\n",
+    );
+    assert_eq!(rules(&d), ["unknown-choice"], "{d}");
+    // A dedup key through a field of unknown type is that field's error only.
+    let d = errors(
+        "version: 1\nactions: []\nevents:\n  - name: e\n    dedup_key: A.B\n    fields:\n      A: { type: Objct }\n",
+    );
+    assert_eq!(rules(&d), ["unknown-type"], "{d}");
+}
+
+#[test]
 fn yaml_errors_are_located() {
-    let d = errors("version: 1\nactions:\n  - name: [a\n");
-    assert_eq!(d.items.len(), 1);
+    let d = errors("version: 1\nactions:\n  - name: \"a\n");
+    assert_eq!(rules(&d), ["yaml-syntax"]);
     assert!(d.items[0].pos.line >= 3, "{d}");
     let d = errors("version: 1\nactions: []\nunknown_key: 1\n");
+    assert_eq!(rules(&d), ["unknown-key"]);
     assert!(d.to_string().contains("unknown_key"), "{d}");
+    let d = errors(&action(
+        "    request:\n      x: { type: string }\n      x: { type: i64 }\n",
+    ));
+    assert_eq!(located(&d), [(9, "duplicate-key")], "{d}");
+    let d = errors(&action(
+        "    request:\n      x: { type: string, max_len: many }\n",
+    ));
+    assert_eq!(located(&d), [(8, "spec-shape")], "{d}");
 }
 
 #[test]
@@ -99,60 +292,62 @@ fn schema_rules() {
     let cases: &[(&str, &str)] = &[
         (
             "    request:\n      env: { type: env, fill: env, required: true }\n",
-            "both required and filled",
+            "required-not-filled",
         ),
         (
             "    request:\n      env: { type: string, fill: env }\n",
-            "`fill: env` needs `type: env`",
+            "fill-type",
         ),
         (
             "    request:\n      o: { type: i64, fill: offer_id }\n",
-            "`fill: offer_id` needs `type: string`",
+            "fill-type",
         ),
         (
             "    request:\n      o: { type: string, charset: \"z-a\" }\n",
-            "backwards",
+            "bad-charset",
         ),
         (
             "    request:\n      o: { type: string, min_len: 5, max_len: 2 }\n",
-            "greater than max_len",
+            "limit-range",
         ),
         (
             "    request:\n      o: { type: i64, default: CNY }\n",
-            "does not fit",
+            "literal-type",
         ),
         (
             "    response:\n      o: { type: i64, required: true }\n",
-            "cannot be required",
+            "received-field-required",
         ),
         (
             "    response:\n      o: { type: i64, min: 1 }\n",
-            "apply to fields the client sends",
+            "client-sent-only",
         ),
         (
             "    request:\n      access_token: { type: string }\n",
-            "added by the client",
+            "client-added-field",
         ),
         (
             "    request:\n      a: { type: string }\n    one_of:\n      - [a, b]\n",
-            "replaced by one_of types",
+            "replaced-key",
         ),
         (
             "    request:\n      a: { type: \"[json<strng>]\" }\n",
-            "unknown type `strng`",
+            "unknown-type",
+        ),
+        ("    request:\n      env: { type: env }\n", "env-field"),
+        (
+            "    request:\n      a: { type: string, fill: env, default: x }\n",
+            "fill-type",
         ),
     ];
     for (tail, want) in cases {
-        let yaml = format!(
-            "{HEAD}  - name: a_b\n    path: /xpay/a_b\n    signing: pay\n    retry: safe\n{tail}"
-        );
-        let d = errors(&yaml);
-        assert!(d.to_string().contains(want), "{want}: {d}");
+        let d = errors(&action(tail));
+        assert!(rules(&d).contains(want), "{want}: {d}");
     }
     let d = errors(&format!(
         "{HEAD}  - name: a_b\n    path: /xpay/a_b\n    signing: pay\n    retry: same-id\n"
     ));
-    assert!(d.to_string().contains("needs an `idempotency_key`"), "{d}");
+    assert_eq!(located(&d), [(6, "idempotency-key-retry")], "{d}");
 }
 
 #[test]
@@ -166,27 +361,23 @@ fn type_rules() {
         "  S:\n    enum: string\n    values:\n      - { value: 1, name: One }\n      - { value: \"2\", name: Unknown }\n",
         "      s: { type: S }\n",
     ));
-    let t = d.to_string();
-    assert!(t.contains("quote it") && t.contains("reserved"), "{t}");
+    assert_eq!(rules(&d), ["enum-value-type", "reserved-name"], "{d}");
+    assert!(d.to_string().contains("quote it"), "{d}");
     let d = errors(&with_types(
         "  Node:\n    fields:\n      next: { type: Node }\n      id: { type: string, required: true }\n",
         "      n: { type: Node }\n",
     ));
-    let t = d.to_string();
-    assert!(
-        t.contains("contains itself") && t.contains("cannot be required"),
-        "{t}"
-    );
+    assert_eq!(rules(&d), ["type-cycle", "received-type-required"], "{d}");
     let d = errors(&with_types(
         "  ABRequest:\n    fields:\n      x: { type: string }\n",
         "      x: { type: string }\n",
     ));
-    assert!(d.to_string().contains("is generated for an action"), "{d}");
+    assert_eq!(rules(&d), ["rust-name-clash"], "{d}");
     let d = errors(&with_types(
         "  event:\n    fields:\n      x: { type: string }\n",
         "      x: { type: string }\n",
     ));
-    assert!(d.to_string().contains("PascalCase"), "{d}");
+    assert_eq!(rules(&d), ["name-case"], "{d}");
 }
 
 #[test]
@@ -205,44 +396,47 @@ fn one_of_rules() {
         .is_ok()
     );
     for (types, request, want) in [
-        (pair, "      r: { type: Ref }\n", "must be `required: true`"),
+        (pair, "      r: { type: Ref }\n", "one-of-required"),
         (
             pair,
             "      r: { type: Ref, required: true }\n      a: { type: string }\n",
-            "is also a request field",
+            "one-of-member-clash",
         ),
         (
             "  Ref:\n    one_of:\n      a: { type: string }\n",
             "      r: { type: Ref, required: true }\n",
-            "at least two members",
+            "one-of-too-few",
         ),
         (
             "  Ref:\n    one_of:\n      a: { type: string, required: true }\n      b: { type: string }\n",
             "      r: { type: Ref, required: true }\n",
-            "a member cannot be required",
+            "one-of-member-plain",
         ),
     ] {
         let d = errors(&with_types(types, request));
-        assert!(d.to_string().contains(want), "{want}: {d}");
+        assert_eq!(rules(&d), [want], "{d}");
     }
     let d = errors(&format!(
         "version: 1\ntypes:\n{pair}actions:\n  - name: a_b\n    path: /xpay/a_b\n    signing: pay\n    retry: safe\n    response:\n      r: {{ type: Ref }}\n"
     ));
-    assert!(
-        d.to_string()
-            .contains("can only be a field of an action's request"),
-        "{d}"
-    );
+    assert_eq!(rules(&d), ["one-of-only-in-requests"], "{d}");
 }
 
 #[test]
 fn event_rules() {
     let yaml = "version: 1\nactions: []\nevents:\n  - name: e1\n    dedup_key: Nope\n    reply: maybe\n    fields:\n      A: { type: string, required: true }\n  - name: e1\n";
-    let t = errors(yaml).to_string();
-    assert!(t.contains("dedup_key `Nope`"), "{t}");
-    assert!(t.contains("reply `maybe`"), "{t}");
-    assert!(t.contains("cannot be required"), "{t}");
-    assert!(t.contains("duplicate event `e1`"), "{t}");
+    let d = errors(yaml);
+    assert_eq!(
+        located(&d),
+        [
+            (5, "dedup-key"),
+            (6, "unknown-choice"),
+            (8, "received-field-required"),
+            (9, "duplicate-name"),
+            (9, "rust-name-clash"),
+        ],
+        "{d}"
+    );
 }
 
 proptest! {
@@ -264,13 +458,19 @@ proptest! {
             Err(d) => {
                 prop_assert!(!d.items.is_empty());
                 prop_assert!(d.to_string().contains("m.yaml:"));
+                for item in &d.items {
+                    prop_assert!(RULES.contains(&item.rule));
+                    prop_assert!(text.get(item.span.clone()).is_some());
+                }
             }
         }
     }
 
-    /// Arbitrary text is an error, never a panic.
+    /// Arbitrary text is an error, never a panic, and renders.
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
-        let _ = load("x.yaml", &text);
+        if let Err(d) = load("x.yaml", &text) {
+            prop_assert!(d.to_string().contains("error["));
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! `xpay spec list|check|docs|rust`: the built-in spec (`xpay::api::SPEC`, `xpay::SPEC_YAML`)
 //! or a spec file, parsed and checked by `xpay_codegen::Spec::load`.
 //!
-//! `check` prints the generator's full located report (file:line:column, the line, a caret)
-//! because that report is what the command is for; `list`, `docs` and `rust` on a broken file
-//! fail with a one-line summary pointing at `xpay spec check`.
+//! `check` prints the generator's full located report (file:line:column, the line with the
+//! offending text underlined, the rule, a suggestion) because that report is what the command
+//! is for; `list`, `docs` and `rust` on a broken file fail with a one-line summary pointing
+//! at `xpay spec check`.
 
 use crate::cli::{SpecCheckArgs, SpecCommand, SpecDocsArgs, SpecListArgs, SpecRustArgs};
 use crate::error::Failure;

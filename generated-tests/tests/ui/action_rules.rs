@@ -1,0 +1,3 @@
+xpay::generate!(spec = "tests/ui/action_rules.yaml");
+
+fn main() {}

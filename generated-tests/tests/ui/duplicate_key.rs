@@ -1,0 +1,3 @@
+xpay::generate!(spec = "tests/ui/duplicate_key.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+xpay::generate!(spec = "tests/ui/field_rules.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+xpay::generate!(spec = "tests/ui/payment_event_rules.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+xpay::generate!(spec = "tests/ui/spec_shape.yaml");
+
+fn main() {}

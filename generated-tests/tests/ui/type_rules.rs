@@ -1,0 +1,3 @@
+xpay::generate!(spec = "tests/ui/type_rules.yaml");
+
+fn main() {}

@@ -1,0 +1,3 @@
+xpay::generate!(spec = "tests/ui/unknown_key.yaml");
+
+fn main() {}
