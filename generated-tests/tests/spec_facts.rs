@@ -30,14 +30,7 @@ fn client(server: &Server, env: Env) -> Client {
 }
 
 fn mock_client(mock: &MockServer) -> Client {
-    let c = mock.credentials();
-    Client::builder()
-        .app_id(&c.app_id)
-        .app_secret(&c.app_secret)
-        .offer_id(&c.offer_id)
-        .app_key(&c.app_key)
-        .sandbox_app_key(&c.sandbox_app_key)
-        .base_url(mock.base_url())
+    mock.client_builder()
         .retry(RetryPolicy::NONE)
         .build()
         .expect("client")

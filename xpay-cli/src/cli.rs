@@ -313,7 +313,7 @@ pub struct CallbackTokenArg {
 }
 
 /// `--env`: which environment a command targets.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct EnvArg {
     /// 0 production (现网) or 1 sandbox (沙箱) [env: XPAY_ENV; default 0].
     #[arg(long = "env", value_name = "0|1", value_parser = parse_env)]

@@ -6,153 +6,159 @@
 //! AppSecret and `call` never needs the offer id. What is missing is reported by the runtime
 //! when it is needed, naming the variable to set.
 
-use crate::cli::{ApiArgs, CallbackTokenArg, EnvArg, KeyArgs, OfferArg, parse_env};
+use crate::cli::{ApiArgs, CallbackTokenArg, EnvArg, KeyArgs, OfferArg};
 use crate::error::Failure;
-use std::env::VarError;
-use xpay::callback::{CallbackConfig, EncodingAesKey};
-use xpay::{CallbackToken, Client, ClientBuilder, Env};
+use xpay::callback::CallbackConfig;
+use xpay::settings::process_env;
+use xpay::{Client, ClientBuilder, Env, Setting};
 
-/// The production AppKey.
-pub const APP_KEY: &str = "XPAY_APP_KEY";
-/// The sandbox AppKey.
-pub const SANDBOX_APP_KEY: &str = "XPAY_SANDBOX_APP_KEY";
-/// The offer id.
-pub const OFFER_ID: &str = "XPAY_OFFER_ID";
-/// The mini program's app id.
-pub const APP_ID: &str = "XPAY_APP_ID";
-/// The AppSecret.
-pub const APP_SECRET: &str = "XPAY_APP_SECRET";
-/// A fixed access token (fetch none).
-pub const ACCESS_TOKEN: &str = "XPAY_ACCESS_TOKEN";
-/// The origin replacing `https://api.weixin.qq.com`.
-pub const BASE_URL: &str = "XPAY_BASE_URL";
-/// `stable` or `classic`.
-pub const TOKEN_MODE: &str = "XPAY_TOKEN_MODE";
-/// `0` or `1`.
-pub const ENV: &str = "XPAY_ENV";
-/// Redis, to share the access token between instances.
-pub const REDIS_URL: &str = "XPAY_REDIS_URL";
-/// The message-push Token (令牌).
-pub const CALLBACK_TOKEN: &str = "XPAY_CALLBACK_TOKEN";
-/// The message-push EncodingAESKey (消息加密密钥).
-pub const ENCODING_AES_KEY: &str = "XPAY_ENCODING_AES_KEY";
-
-/// The flag's value, else the variable's (empty counts as unset).
-pub fn setting(flag: Option<&str>, var: &str) -> Result<Option<String>, Failure> {
-    if let Some(v) = flag {
-        return Ok(Some(v.to_string()));
-    }
-    match std::env::var(var) {
-        Ok(v) if v.is_empty() => Ok(None),
-        Ok(v) => Ok(Some(v)),
-        Err(VarError::NotPresent) => Ok(None),
-        Err(VarError::NotUnicode(_)) => Err(Failure::msg(format_args!("{var} is not valid UTF-8"))),
-    }
+/// The variable of a setting, for messages (the library's table, [`xpay::settings`]).
+pub fn var(setting: Setting) -> &'static str {
+    setting.env_var().unwrap_or("(no variable)")
 }
 
-/// The env: `--env`, else `XPAY_ENV`, else production.
-pub fn env(arg: &EnvArg) -> Result<Env, Failure> {
-    if let Some(env) = arg.env {
-        return Ok(env);
-    }
-    match setting(None, ENV)? {
-        Some(v) => parse_env(&v).map_err(|e| Failure::msg(format_args!("{ENV}: {e}"))),
-        None => Ok(Env::Production),
-    }
-}
+/// A flag value, as a lookup gives it.
+type Flag<'a> = (Setting, Option<String>);
 
-/// A lookup for [`ClientBuilder::from_lookup`]: each of `vars` from its flag when given,
-/// else from the environment (empty counts as unset); every other variable unset, so a command
-/// reads only its own settings.
-fn lookup<'a>(
-    vars: &'a [(&'static str, Option<&'a str>)],
-) -> impl Fn(&str) -> Result<Option<String>, String> + 'a {
-    move |name: &str| match vars.iter().find(|(var, _)| *var == name) {
-        Some((var, flag)) => setting(*flag, var).map_err(|f| match f {
-            Failure::Message(m) | Failure::Report(m) => m,
-            Failure::BrokenPipe => format!("{var} cannot be read"),
-        }),
+/// A lookup for the library's `from_lookup` readers: each of `flags`' settings from its flag
+/// when given, else from the environment (the library's [`process_env`]); every other
+/// variable unset, so a command reads only its own settings.
+fn lookup<'a>(flags: &'a [Flag<'a>]) -> impl Fn(&str) -> Result<Option<String>, String> + 'a {
+    move |name: &str| match flags.iter().find(|(s, _)| s.env_var() == Some(name)) {
+        Some((_, Some(flag))) => Ok(Some(flag.clone())),
+        Some((_, None)) => process_env(name),
         None => Ok(None),
     }
 }
 
-/// A client that signs payments: the offer id and the AppKeys, nothing else.
-pub fn payment_client(offer: &OfferArg, keys: &KeyArgs, env: Env) -> Result<Client, Failure> {
-    let vars = [
-        (OFFER_ID, offer.offer_id.as_deref()),
-        (APP_KEY, keys.app_key.as_deref()),
-        (SANDBOX_APP_KEY, keys.sandbox_app_key.as_deref()),
+/// The flag that gives a setting.
+fn flag_name(setting: Setting) -> &'static str {
+    match setting {
+        Setting::AppId => "--app-id",
+        Setting::AppSecret => "--app-secret",
+        Setting::AccessToken => "--access-token",
+        Setting::OfferId => "--offer-id",
+        Setting::AppKey(Env::Production) => "--app-key",
+        Setting::AppKey(Env::Sandbox) => "--sandbox-app-key",
+        Setting::BaseUrl => "--base-url",
+        Setting::TokenMode => "--token-mode",
+        Setting::RedisUrl => "--redis-url",
+        Setting::Env => "--env",
+        Setting::CallbackToken => "--callback-token",
+        Setting::EncodingAesKey => "--encoding-aes-key",
+        _ => "a flag",
+    }
+}
+
+/// A setting error, naming the flag when the value came from one (the library names the
+/// variable).
+fn failure(e: xpay::Error, flags: &[Flag<'_>]) -> Failure {
+    if let xpay::Error::InvalidSetting {
+        setting, problem, ..
+    } = &e
+        && flags
+            .iter()
+            .any(|(s, value)| s == setting && value.is_some())
+    {
+        return Failure::msg(format_args!("{}: {problem}", flag_name(*setting)));
+    }
+    Failure::from(e)
+}
+
+fn flag(setting: Setting, value: Option<&str>) -> Flag<'static> {
+    (setting, value.map(str::to_owned))
+}
+
+/// `--app-key` and `--sandbox-app-key`.
+fn key_flags(keys: &KeyArgs) -> [Flag<'static>; 2] {
+    [
+        flag(Setting::AppKey(Env::Production), keys.app_key.as_deref()),
+        flag(
+            Setting::AppKey(Env::Sandbox),
+            keys.sandbox_app_key.as_deref(),
+        ),
+    ]
+}
+
+fn env_flag(arg: &EnvArg) -> Flag<'static> {
+    (Setting::Env, arg.env.map(|e| e.as_u8().to_string()))
+}
+
+/// A client that signs payments: the offer id, the AppKeys and the env, nothing else.
+pub fn payment_client(offer: &OfferArg, keys: &KeyArgs, env: &EnvArg) -> Result<Client, Failure> {
+    let [production, sandbox] = key_flags(keys);
+    let flags = [
+        flag(Setting::OfferId, offer.offer_id.as_deref()),
+        production,
+        sandbox,
+        env_flag(env),
     ];
-    Ok(ClientBuilder::from_lookup(lookup(&vars)).env(env).build()?)
+    ClientBuilder::from_lookup(lookup(&flags))
+        .build()
+        .map_err(|e| failure(e, &flags))
 }
 
 /// A client that calls the server API: app id and AppSecret (or a fixed access token), the
-/// AppKeys, the base URL, token mode and Redis token store, and the offer id only if one is
-/// configured. Async because connecting to Redis is.
+/// AppKeys, the env, the base URL, token mode and Redis token store, and the offer id only if
+/// one is configured. Async because connecting to Redis is.
 pub async fn api_client(
     api: &ApiArgs,
     keys: &KeyArgs,
     offer: &OfferArg,
-    env: Env,
+    env: &EnvArg,
 ) -> Result<Client, Failure> {
-    let mode = api.token_mode.map(|m| m.as_str());
-    let vars = [
-        (APP_ID, api.app_id.as_deref()),
-        (APP_SECRET, api.app_secret.as_deref()),
-        (ACCESS_TOKEN, api.access_token.as_deref()),
-        (OFFER_ID, offer.offer_id.as_deref()),
-        (APP_KEY, keys.app_key.as_deref()),
-        (SANDBOX_APP_KEY, keys.sandbox_app_key.as_deref()),
-        (BASE_URL, api.base_url.as_deref()),
-        (TOKEN_MODE, mode),
+    let [production, sandbox] = key_flags(keys);
+    let flags = [
+        flag(Setting::AppId, api.app_id.as_deref()),
+        flag(Setting::AppSecret, api.app_secret.as_deref()),
+        flag(Setting::AccessToken, api.access_token.as_deref()),
+        flag(Setting::OfferId, offer.offer_id.as_deref()),
+        production,
+        sandbox,
+        flag(Setting::BaseUrl, api.base_url.as_deref()),
+        flag(Setting::TokenMode, api.token_mode.map(|m| m.as_str())),
+        flag(Setting::RedisUrl, api.redis_url.as_deref()),
+        env_flag(env),
     ];
-    let mut b = ClientBuilder::from_lookup(lookup(&vars)).env(env);
-    let fixed_token = setting(api.access_token.as_deref(), ACCESS_TOKEN)?.is_some();
+    let lookup = lookup(&flags);
+    let mut b = ClientBuilder::from_lookup(&lookup);
+    let fixed_token = lookup(var(Setting::AccessToken)).ok().flatten().is_some();
     // With a fixed token there is nothing to share (and the user's token must not be written
     // to Redis).
-    if let Some(url) = setting(api.redis_url.as_deref(), REDIS_URL)?
+    if let Some(url) = xpay::settings::redis_url(&lookup).map_err(|e| failure(e, &flags))?
         && !fixed_token
     {
         // Strict connect: an unreachable Redis is an error here rather than a private fetch,
         // which in classic mode would invalidate the production instances' token.
-        let store = xpay::token::RedisStore::connect(&url)
+        let store = xpay::redis::RedisStore::connect(&url)
             .await
-            .map_err(|e| Failure::msg(format_args!("{REDIS_URL}: {e}")))?;
+            .map_err(|e| Failure::msg(format_args!("{}: {e}", var(Setting::RedisUrl))))?;
         b = b.token_store(store);
     }
-    Ok(b.build()?)
+    b.build().map_err(|e| failure(e, &flags))
 }
 
-/// The message-push Token: `--callback-token`, else `XPAY_CALLBACK_TOKEN`; required.
-pub fn callback_token(arg: &CallbackTokenArg) -> Result<CallbackToken, Failure> {
-    let token = setting(arg.callback_token.as_deref(), CALLBACK_TOKEN)?.ok_or_else(|| {
-        Failure::msg(format_args!(
-            "no message-push Token configured (令牌, MP → 开发管理 → 消息推送; {CALLBACK_TOKEN})"
-        ))
-    })?;
-    Ok(CallbackToken::new(token)?)
-}
-
-/// The settings of `callback decode`: the Token (required), the EncodingAESKey and the appid
-/// to check when they are configured. Neither the Token nor the key ever reaches a message.
+/// The settings of the `callback` commands: the Token (required), the EncodingAESKey and the
+/// appid to check when they are configured, flags over variables. Neither the Token nor the
+/// key ever reaches a message.
 pub fn callback_config(
     token: &CallbackTokenArg,
     aes_key: Option<&str>,
     app_id: Option<&str>,
 ) -> Result<CallbackConfig, Failure> {
-    let mut config = CallbackConfig::new(callback_token(token)?);
-    if let Some(key) = setting(aes_key, ENCODING_AES_KEY)? {
-        let source = if aes_key.is_some() {
-            "--encoding-aes-key"
-        } else {
-            ENCODING_AES_KEY
-        };
-        let key =
-            EncodingAesKey::new(key).map_err(|e| Failure::msg(format_args!("{source}: {e}")))?;
-        config = config.with_aes_key(key);
-    }
-    if let Some(id) = setting(app_id, APP_ID)? {
-        config = config.with_app_id(id);
-    }
-    Ok(config)
+    let flags = [
+        flag(Setting::CallbackToken, token.callback_token.as_deref()),
+        flag(Setting::EncodingAesKey, aes_key),
+        flag(Setting::AppId, app_id),
+    ];
+    CallbackConfig::from_lookup(lookup(&flags)).map_err(|e| failure(e, &flags))
+}
+
+/// The settings of `callback verify-url`: the Token alone.
+pub fn callback_token_config(token: &CallbackTokenArg) -> Result<CallbackConfig, Failure> {
+    let flags = [flag(
+        Setting::CallbackToken,
+        token.callback_token.as_deref(),
+    )];
+    CallbackConfig::from_lookup(lookup(&flags)).map_err(|e| failure(e, &flags))
 }

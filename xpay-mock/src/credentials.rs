@@ -1,10 +1,12 @@
 //! [`Credentials`]: the app id, secrets and keys the fake WeChat checks requests against.
 
 use std::fmt;
+use std::time::Duration;
 
 use rand::Rng as _;
 use rand::distr::Alphanumeric;
 use xpay::callback::{ENCODING_AES_KEY_LEN, EncodingAesKey};
+use xpay::{Client, ClientBuilder, RetryPolicy};
 
 use crate::error::{MockError, Result};
 
@@ -69,19 +71,41 @@ impl Credentials {
     /// `XPAY_SANDBOX_APP_KEY`, `XPAY_CALLBACK_TOKEN`, `XPAY_ENCODING_AES_KEY`, and last
     /// `XPAY_BASE_URL=<base_url>`.
     pub fn env_lines(&self, base_url: &str) -> Vec<String> {
+        use xpay::{Env, Setting};
+        // The names are the library's (`xpay::settings`), the ones `from_env` reads.
         [
-            ("XPAY_APP_ID", self.app_id.as_str()),
-            ("XPAY_APP_SECRET", &self.app_secret),
-            ("XPAY_OFFER_ID", &self.offer_id),
-            ("XPAY_APP_KEY", &self.app_key),
-            ("XPAY_SANDBOX_APP_KEY", &self.sandbox_app_key),
-            ("XPAY_CALLBACK_TOKEN", &self.callback_token),
-            ("XPAY_ENCODING_AES_KEY", &self.encoding_aes_key),
-            ("XPAY_BASE_URL", base_url),
+            (Setting::AppId, self.app_id.as_str()),
+            (Setting::AppSecret, &self.app_secret),
+            (Setting::OfferId, &self.offer_id),
+            (Setting::AppKey(Env::Production), &self.app_key),
+            (Setting::AppKey(Env::Sandbox), &self.sandbox_app_key),
+            (Setting::CallbackToken, &self.callback_token),
+            (Setting::EncodingAesKey, &self.encoding_aes_key),
+            (Setting::BaseUrl, base_url),
         ]
         .iter()
-        .map(|(name, value)| format!("{name}={value}"))
+        .map(|(setting, value)| format!("{}={value}", setting.env_var().unwrap_or("?")))
         .collect()
+    }
+
+    /// A client builder for a mock with these credentials at `base_url`: app id, AppSecret,
+    /// offer id, both AppKeys, and a fast retry policy (3 attempts, 1 ms then 2 ms apart, no
+    /// jitter). What [`MockServer::client_builder`](crate::MockServer::client_builder) gives.
+    pub(crate) fn client_builder(&self, base_url: &str) -> ClientBuilder {
+        Client::builder()
+            .app_id(&self.app_id)
+            .app_secret(&self.app_secret)
+            .offer_id(&self.offer_id)
+            .app_key(&self.app_key)
+            .sandbox_app_key(&self.sandbox_app_key)
+            .base_url(base_url)
+            .retry(
+                RetryPolicy::default()
+                    .with_max_attempts(3)
+                    .with_initial_backoff(Duration::from_millis(1))
+                    .with_max_backoff(Duration::from_millis(5))
+                    .with_jitter(false),
+            )
     }
 
     /// Checks that every value is usable: none empty or with whitespace or control characters

@@ -19,6 +19,9 @@
 //!   `refund_order` pushes `xpay_refund_notify`.
 //! - **Fault injection** ([`faults`]): the next *n* calls of an endpoint fail with an errcode or
 //!   an HTTP status, answers are delayed, the token expires.
+//! - **Helpers for tests** ([`testing`]): a [`Client`](xpay::Client) for the mock
+//!   ([`MockServer::client`]), a push callback that hands every push over typed
+//!   ([`PushInbox`]), and a check of payment parameters ([`MockServer::check_payment`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,15 +29,8 @@
 //! use xpay::api::PresentCurrencyRequest;
 //!
 //! let server = MockServer::start(MockConfig::default()).await?;
-//! let c = server.credentials();
-//! let client = xpay::Client::builder()
-//!     .app_id(&c.app_id)
-//!     .app_secret(&c.app_secret)
-//!     .offer_id(&c.offer_id)
-//!     .app_key(&c.app_key)
-//!     .sandbox_app_key(&c.sandbox_app_key)
-//!     .base_url(server.base_url())
-//!     .build()?;
+//! // Configured with the mock's credentials and base URL (`server.env_lines()` has them too).
+//! let client = server.client();
 //! let (openid, _session_key) = server.login("code-of-alice");
 //! client
 //!     .send(PresentCurrencyRequest::new(&openid, "gift_0001", 100))
@@ -59,6 +55,7 @@
 mod answer;
 mod auth;
 mod config;
+mod control;
 mod credentials;
 pub mod errcodes;
 mod error;
@@ -67,7 +64,11 @@ pub mod ledger;
 pub mod push;
 pub mod sample;
 mod server;
+mod serving;
+mod state;
+pub mod testing;
 pub mod verify;
+mod wechat;
 
 pub use config::{DEFAULT_MAX_BODY_BYTES, DEFAULT_TOKEN_TTL, MockConfig};
 pub use credentials::Credentials;
@@ -75,5 +76,7 @@ pub use error::{MockError, Result};
 pub use faults::Fault;
 pub use ledger::{Balance, CashOrder, PayMode, Payment, SpendOrder};
 pub use push::{Delivery, PushRetry, PushTarget};
-pub use server::{MockServer, PayOutcome, REQUEST_LOG_LIMIT, RequestRecord};
+pub use server::MockServer;
+pub use state::{PayOutcome, REQUEST_LOG_LIMIT, RequestRecord};
+pub use testing::{CheckedPayment, InboxError, PaymentCheckError, PushInbox, ReceivedPush};
 pub use xpay::callback::Format;

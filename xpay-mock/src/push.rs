@@ -19,10 +19,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use xpay::CallbackToken;
+use xpay::api::Event;
 use xpay::callback::{EncodingAesKey, Format, SealParams, decrypt, encrypt_push, render_message};
-use xpay::{CallbackToken, Env};
 
-use crate::ledger::unix_now;
+use xpay::clock::unix_now;
 
 /// Where pushes go and in which format (WeChat's message-push "数据格式").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,12 +163,46 @@ pub struct Delivery {
 /// A push to send: the event and its own fields (the envelope is added when sending).
 #[derive(Debug, Clone)]
 pub(crate) struct PushJob {
-    pub event: &'static str,
+    /// The `Event` value.
+    pub event: String,
+    /// What identifies the push across retries (its dedup key; empty when it has none).
     pub key: String,
-    pub env: Env,
-    /// The cash order to mark delivered once the push is acknowledged.
-    pub order_id: Option<String>,
+    /// The event's fields, by WeChat's names.
     pub fields: Map<String, Value>,
+}
+
+fn fields_of(event: &impl Serialize) -> Map<String, Value> {
+    // Events are structs of strings, numbers and nested structs: always JSON objects.
+    match serde_json::to_value(event) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+impl PushJob {
+    /// The push of a typed event: its name, its dedup key, and its fields serialized.
+    pub(crate) fn from_event(event: &Event) -> PushJob {
+        let fields = match event {
+            Event::GoodsDeliver(e) => fields_of(e),
+            Event::CoinPay(e) => fields_of(e),
+            Event::Refund(e) => fields_of(e),
+            Event::Complaint(e) => fields_of(e),
+            Event::SubscribePayFail(e) => fields_of(e),
+            Event::SubscribeSigningResult(e) => fields_of(e),
+            Event::SubscribeIosRefundQuery(e) => fields_of(e),
+            Event::AppleSubscribeSigned(e) => fields_of(e),
+            Event::AppleSubscribeUnsigned(e) => fields_of(e),
+            Event::WxpayCallback(e) => fields_of(e),
+            Event::Unknown { fields, .. } | Event::Malformed { fields, .. } => fields.clone(),
+            // An event this version cannot name: its name alone.
+            _ => Map::new(),
+        };
+        PushJob {
+            event: event.name().to_string(),
+            key: event.dedup_key().unwrap_or_default(),
+            fields,
+        }
+    }
 }
 
 /// Sends pushes.
@@ -191,7 +226,7 @@ impl Pusher {
         m.insert("FromUserName".into(), Value::from(SYSTEM_SENDER));
         m.insert("CreateTime".into(), Value::from(unix_now()));
         m.insert("MsgType".into(), Value::from("event"));
-        m.insert("Event".into(), Value::from(job.event));
+        m.insert("Event".into(), Value::from(job.event.as_str()));
         for (k, v) in &job.fields {
             m.insert(k.clone(), v.clone());
         }
@@ -247,7 +282,7 @@ impl Pusher {
     pub(crate) async fn deliver(&self, target: &PushTarget, job: &PushJob) -> Delivery {
         let attempts = self.retry.attempts.max(1);
         let mut delivery = Delivery {
-            event: job.event.to_string(),
+            event: job.event.clone(),
             key: job.key.clone(),
             url: target.url.clone(),
             attempts: 0,
@@ -272,7 +307,7 @@ impl Pusher {
                     break;
                 }
                 Err((status, why)) => {
-                    tracing::debug!(event = job.event, attempt = n + 1, error = %why, "push not acknowledged");
+                    tracing::debug!(event = %job.event, attempt = n + 1, error = %why, "push not acknowledged");
                     delivery.last_status = status;
                     delivery.last_error = Some(why);
                 }
@@ -365,6 +400,25 @@ mod tests {
         assert_eq!(reply_is_success(&reply, &key, 0), Ok(()));
         let other = EncodingAesKey::generate();
         assert!(reply_is_success(&reply, &other, 0).is_err());
+    }
+
+    #[test]
+    fn typed_events_become_jobs_with_their_dedup_key() {
+        use xpay::api::{CoinInfo, CoinPayEvent};
+        let event = Event::CoinPay(
+            CoinPayEvent::new()
+                .with_open_id("o1")
+                .with_out_trade_no("coin_order_1")
+                .with_env(xpay::Env::Sandbox)
+                .with_coin_info(CoinInfo::new().with_quantity(3)),
+        );
+        let job = PushJob::from_event(&event);
+        assert_eq!(job.event, "xpay_coin_pay_notify");
+        assert_eq!(job.key, "coin_order_1");
+        assert_eq!(
+            Value::Object(job.fields),
+            serde_json::json!({"OpenId": "o1", "OutTradeNo": "coin_order_1", "Env": 1, "CoinInfo": {"Quantity": 3}})
+        );
     }
 
     #[test]

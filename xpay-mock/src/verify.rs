@@ -33,7 +33,7 @@ pub(crate) struct Keys {
 }
 
 impl Keys {
-    fn for_env(&self, env: Env) -> &AppKey {
+    pub(crate) fn for_env(&self, env: Env) -> &AppKey {
         match env {
             Env::Production => &self.production,
             Env::Sandbox => &self.sandbox,
@@ -59,6 +59,11 @@ pub(crate) fn parse_query(raw: Option<&str>) -> HashMap<String, String> {
             .or_insert_with(|| value.into_owned());
     }
     out
+}
+
+/// The value of `name` in a parsed query.
+pub(crate) fn query_str<'a>(q: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    q.get(name).map(String::as_str)
 }
 
 fn invalid(e: &Error) -> Reject {

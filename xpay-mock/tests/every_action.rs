@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{client, login, start};
+use common::{login, start};
 use serde_json::Value;
 use xpay::Env;
 use xpay::api::SPEC;
@@ -14,7 +14,7 @@ use xpay_mock::sample::sample_request;
 #[tokio::test]
 async fn every_action_succeeds_with_a_sample_request() {
     let server = start().await;
-    let client = client(&server);
+    let client = server.client();
     let (openid, sk) = login(&server, "sample-user");
 
     // State the ledger-backed samples refer to: a cash order whose id is the sample
@@ -84,7 +84,7 @@ async fn every_action_succeeds_with_a_sample_request() {
 #[tokio::test]
 async fn sample_answers_are_spec_shaped() {
     let server = start().await;
-    let client = client(&server);
+    let client = server.client();
     let resp = client
         .call(
             &xpay::api::SPEC,

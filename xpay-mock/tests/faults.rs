@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{client, code, get_json, login, pay, post_json, present, raw_token, start};
+use common::{code, get_json, login, pay, post_json, present, raw_token, start};
 use serde_json::json;
 use xpay::api::{QueryUserBalanceRequest, StartUploadGoodsRequest, UploadItem};
 use xpay::{Env, Error};
@@ -14,7 +14,7 @@ use xpay_mock::{Fault, errcodes};
 #[tokio::test]
 async fn next_n_calls_fail_with_an_errcode_and_move_nothing() {
     let server = start().await;
-    let client = client(&server);
+    let client = server.client();
     let (openid, sk) = login(&server, "kate");
     client
         .send(present(&openid, "gift_1", 50))
@@ -63,7 +63,7 @@ async fn next_n_calls_fail_with_an_errcode_and_move_nothing() {
 #[tokio::test]
 async fn http_500_is_retried_by_the_client_where_safe() {
     let server = start().await;
-    let client = client(&server);
+    let client = server.client();
     let (openid, sk) = login(&server, "liam");
     let req = || QueryUserBalanceRequest::new(openid.clone(), "127.0.0.1");
 
@@ -102,7 +102,8 @@ async fn an_expired_token_is_refetched_once() {
     let server = start().await;
     // Two expiries in quick succession: the manager's refetch interval must not hold back
     // the second refetch.
-    let client = common::builder(&server)
+    let client = server
+        .client_builder()
         .token_refetch_interval(Duration::ZERO)
         .build()
         .expect("client");
@@ -151,7 +152,7 @@ async fn an_expired_token_is_refetched_once() {
 #[tokio::test]
 async fn latency_delays_answers() {
     let server = start().await;
-    let client = client(&server);
+    let client = server.client();
     let (openid, _) = login(&server, "noah");
     client
         .send(present(&openid, "gift_0", 1))
@@ -194,7 +195,7 @@ async fn latency_delays_answers() {
 #[tokio::test]
 async fn faults_over_http() {
     let server = start().await;
-    let client = client(&server);
+    let client = server.client();
     let (openid, _) = login(&server, "olga");
 
     let v = post_json(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{client, code, login, pay, present, start};
+use common::{code, login, pay, present, start};
 use proptest::prelude::*;
 use xpay::api::{CancelCurrencyPayRequest, QueryUserBalanceRequest};
 use xpay::{Client, Env, Error, SessionKey};
@@ -30,7 +30,7 @@ async fn balance_via_api(client: &Client, openid: &str, sk: &SessionKey) -> i64 
 #[tokio::test]
 async fn present_pay_cancel_and_query() {
     let server = start().await;
-    let client = client(&server);
+    let client = server.client();
     let (openid, sk) = login(&server, "bob");
 
     let r = client
@@ -150,14 +150,9 @@ async fn envs_keep_separate_balances_and_saved_first_is_configurable() {
     let server = MockServer::start(MockConfig::default().with_spend_order(SpendOrder::SavedFirst))
         .await
         .expect("start");
-    let c = server.credentials().clone();
-    let sandbox = Client::builder()
-        .app_id(&c.app_id)
-        .app_secret(&c.app_secret)
-        .app_key(&c.app_key)
-        .sandbox_app_key(&c.sandbox_app_key)
+    let sandbox = server
+        .client_builder()
         .env(Env::Sandbox)
-        .base_url(server.base_url())
         .build()
         .expect("client");
     let (openid, sk) = login(&server, "carol");
@@ -177,7 +172,7 @@ async fn envs_keep_separate_balances_and_saved_first_is_configurable() {
         .expect("pay");
     assert_eq!(r.used_present_amount, Some(5), "saved tokens first");
     // The same ids are free in the other env.
-    let prod = client(&server);
+    let prod = server.client();
     prod.send(present(&openid, "gift_1", 1))
         .await
         .expect("prod present");
@@ -325,7 +320,7 @@ fn random_sequences_keep_the_invariants() {
         .expect("runtime");
     let (server, client) = rt.block_on(async {
         let server = start().await;
-        let client = client(&server);
+        let client = server.client();
         (server, client)
     });
     let case = std::sync::atomic::AtomicU32::new(0);

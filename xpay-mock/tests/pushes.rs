@@ -1,124 +1,33 @@
-//! Pushes reach a local axum handler that verifies `msg_signature` and decrypts them with
-//! xpay-runtime's decoder, in JSON and XML; unacknowledged pushes are retried.
+//! Pushes reach a merchant's callback (xpay's axum `PushRouter`, in a [`PushInbox`]) that
+//! verifies `msg_signature`, decrypts and types them, in JSON and XML; unacknowledged pushes
+//! are retried.
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use common::{client, login};
+use common::login;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use xpay::Env;
 use xpay::api::{
-    NotifyProvideGoodsRequest, OrderRef, QueryOrderRequest, RefundOrderRequest, RefundReason,
-    ReqFrom,
+    Event, NotifyProvideGoodsRequest, OrderRef, QueryOrderRequest, RefundOrderRequest,
+    RefundReason, ReqFrom,
 };
-use xpay::callback::{
-    CallbackConfig, DecodedPush, Decoder, EncodingAesKey, PushQuery, Reply, ReplyMode,
+use xpay::callback::ReplyMode;
+use xpay_mock::{
+    Format, MockConfig, MockError, MockServer, Payment, PushInbox, PushRetry, PushTarget,
+    ReceivedPush,
 };
-use xpay::{CallbackToken, Env};
-use xpay_mock::{Format, MockConfig, MockServer, Payment, PushRetry, PushTarget};
-
-struct Hook {
-    decoder: Decoder,
-    fail_first: AtomicU32,
-    seen: AtomicU32,
-    tx: mpsc::UnboundedSender<(DecodedPush, PushQuery)>,
-}
-
-async fn hook_handler(
-    State(h): State<Arc<Hook>>,
-    RawQuery(raw): RawQuery,
-    body: Bytes,
-) -> Response {
-    h.seen.fetch_add(1, Ordering::SeqCst);
-    let query = PushQuery::parse(raw.as_deref().unwrap_or_default());
-    let push = match h.decoder.decode(&query, &body) {
-        Ok(p) => p,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("rejected: {e}")).into_response(),
-    };
-    let failing = h
-        .fail_first
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-        .is_ok();
-    let reply = if failing {
-        Reply::Failure("not yet".into())
-    } else {
-        let _ = h.tx.send((push.clone(), query));
-        Reply::Success
-    };
-    match h.decoder.reply(&push, &reply) {
-        Ok(r) => {
-            let mut resp = (
-                StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK),
-                r.body,
-            )
-                .into_response();
-            if let Ok(ct) = HeaderValue::from_str(r.content_type) {
-                resp.headers_mut().insert(header::CONTENT_TYPE, ct);
-            }
-            resp
-        }
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
-    }
-}
-
-struct Callback {
-    url: String,
-    hook: Arc<Hook>,
-    rx: mpsc::UnboundedReceiver<(DecodedPush, PushQuery)>,
-}
-
-impl Callback {
-    async fn next(&mut self) -> (DecodedPush, PushQuery) {
-        tokio::time::timeout(Duration::from_secs(10), self.rx.recv())
-            .await
-            .expect("a push in time")
-            .expect("channel open")
-    }
-}
-
-async fn callback(server: &MockServer, fail_first: u32, mode: ReplyMode) -> Callback {
-    let c = server.credentials();
-    let config = CallbackConfig::new(CallbackToken::new(c.callback_token.clone()).expect("token"))
-        .with_aes_key(EncodingAesKey::new(c.encoding_aes_key.clone()).expect("aes key"))
-        .with_app_id(c.app_id.clone())
-        .with_reply_mode(mode);
-    let (tx, rx) = mpsc::unbounded_channel();
-    let hook = Arc::new(Hook {
-        decoder: Decoder::new(config, &xpay::api::SPEC),
-        fail_first: AtomicU32::new(fail_first),
-        seen: AtomicU32::new(0),
-        tx,
-    });
-    let app = Router::new()
-        .route("/callback", post(hook_handler))
-        .with_state(Arc::clone(&hook));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Callback {
-        url: format!("http://{addr}/callback"),
-        hook,
-        rx,
-    }
-}
 
 async fn mock(retry: PushRetry) -> MockServer {
     MockServer::start(MockConfig::default().with_push_retry(retry))
         .await
         .expect("start")
+}
+
+/// The message of a received push, by WeChat's field names.
+fn message(received: &ReceivedPush) -> Value {
+    Value::Object(received.fields().expect("the message's fields"))
 }
 
 fn is_digits(v: &Value) -> bool {
@@ -129,8 +38,7 @@ fn is_digits(v: &Value) -> bool {
 #[tokio::test]
 async fn coin_payment_pushes_an_encrypted_json_notify() {
     let server = mock(PushRetry::once()).await;
-    let mut cb = callback(&server, 0, ReplyMode::Standard).await;
-    server.set_push_target(Some(PushTarget::json(&cb.url)));
+    let mut inbox = server.push_inbox().await.expect("inbox");
     let (openid, _) = login(&server, "dave");
 
     let outcome = server
@@ -150,20 +58,22 @@ async fn coin_payment_pushes_an_encrypted_json_notify() {
         (700, 700)
     );
 
-    let (push, query) = cb.next().await;
+    let received = inbox.next().await.expect("a push");
+    let query = &received.query;
     assert_eq!(query.encrypt_type.as_deref(), Some("aes"));
     assert!(query.msg_signature.is_some() && query.signature.is_some() && query.nonce.is_some());
-    assert!(push.encrypted);
+    let raw = &received.push.raw;
+    assert!(raw.encrypted);
     assert_eq!(
-        (push.format, push.envelope_format),
+        (raw.format, raw.envelope_format),
         (Format::Json, Format::Json)
     );
     assert_eq!(
-        push.app_id.as_deref(),
+        raw.app_id.as_deref(),
         Some(server.credentials().app_id.as_str())
     );
-    assert_eq!(push.event.as_deref(), Some("xpay_coin_pay_notify"));
-    let m = &push.message;
+    assert_eq!(raw.event.as_deref(), Some("xpay_coin_pay_notify"));
+    let m = message(&received);
     assert_eq!(m["MsgType"], "event");
     assert_eq!(m["OpenId"], openid.as_str());
     assert_eq!(m["OutTradeNo"], "coin_trade_001");
@@ -178,28 +88,42 @@ async fn coin_payment_pushes_an_encrypted_json_notify() {
         outcome.order.transaction_id.as_str()
     );
     assert!(m["CreateTime"].as_i64().is_some_and(|t| t > 1_700_000_000));
+    // The same push, typed.
+    let Event::CoinPay(paid) = received.event() else {
+        panic!("{:?}", received.event())
+    };
+    assert_eq!(paid.out_trade_no.as_deref(), Some("coin_trade_001"));
+    assert_eq!(paid.coin_info.as_ref().and_then(|c| c.quantity), Some(70));
+    assert_eq!(paid.env, Some(Env::Production));
+    // And the answer the mock got: WeChat's success, in JSON.
+    assert_eq!(received.status, 200);
+    let reply: Value = serde_json::from_str(&received.reply).expect("a JSON reply");
+    assert_eq!(reply["ErrCode"], 0, "{reply}");
+
     assert_eq!(server.balance(&openid, Env::Production).saved, 70);
     assert_eq!(server.pushes().len(), 1);
+    assert!(inbox.is_empty());
 }
 
 #[tokio::test]
 async fn goods_payment_pushes_xml_and_typed_values_survive() {
     let server = mock(PushRetry::once()).await;
-    let mut cb = callback(&server, 0, ReplyMode::Standard).await;
-    server.set_push_target(Some(PushTarget::xml(&cb.url)));
+    let mut inbox = server.push_inbox().await.expect("inbox");
+    server.set_push_target(Some(inbox.target(Format::Xml)));
     let (openid, _) = login(&server, "erin");
     let outcome = server
         .pay(Payment::goods(&openid, "goods_trade_001", "sword_01", 600, 2).with_env(Env::Sandbox))
         .await
         .expect("pay");
     assert!(outcome.delivery.as_ref().is_some_and(|d| d.delivered));
-    let (push, _) = cb.next().await;
+    let received = inbox.next().await.expect("a push");
+    let raw = &received.push.raw;
     assert_eq!(
-        (push.format, push.envelope_format),
+        (raw.format, raw.envelope_format),
         (Format::Xml, Format::Xml)
     );
-    assert_eq!(push.event.as_deref(), Some("xpay_goods_deliver_notify"));
-    let m = &push.message;
+    assert_eq!(raw.event.as_deref(), Some("xpay_goods_deliver_notify"));
+    let m = message(&received);
     assert_eq!(m["Env"], 1);
     assert_eq!(m["GoodsInfo"]["ProductId"], "sword_01");
     assert_eq!(m["GoodsInfo"]["Quantity"], 2);
@@ -208,6 +132,17 @@ async fn goods_payment_pushes_xml_and_typed_values_survive() {
         is_digits(&m["WeChatPayInfo"]["TransactionId"]),
         "a string, even from XML: {m}"
     );
+    let Event::GoodsDeliver(delivered) = received.event() else {
+        panic!("{:?}", received.event())
+    };
+    assert_eq!(
+        delivered
+            .wechat_pay_info
+            .as_ref()
+            .and_then(|i| i.transaction_id.as_deref()),
+        Some(outcome.order.transaction_id.as_str())
+    );
+    assert!(received.reply.starts_with("<xml>"), "{}", received.reply);
     assert_eq!(
         server.balance(&openid, Env::Sandbox).balance,
         0,
@@ -218,15 +153,14 @@ async fn goods_payment_pushes_xml_and_typed_values_survive() {
 #[tokio::test]
 async fn refund_order_pushes_a_refund_notify() {
     let server = mock(PushRetry::fixed(3, Duration::from_millis(10))).await;
-    let mut cb = callback(&server, 0, ReplyMode::Standard).await;
-    server.set_push_target(Some(PushTarget::json(&cb.url)));
-    let client = client(&server);
+    let mut inbox = server.push_inbox().await.expect("inbox");
+    let client = server.client();
     let (openid, _) = login(&server, "frank");
     let outcome = server
         .pay(Payment::goods(&openid, "goods_trade_002", "shield", 300, 1))
         .await
         .expect("pay");
-    let _ = cb.next().await;
+    inbox.next().await.expect("the delivery push");
 
     let refund = |refund_id: &str, left: i64, fee: i64| {
         RefundOrderRequest::new(
@@ -252,9 +186,12 @@ async fn refund_order_pushes_a_refund_notify() {
         .expect("refund");
     assert_eq!(r.refund_order_id.as_deref(), Some("refund_0001"));
     assert_eq!(r.pay_order_id.as_deref(), Some("goods_trade_002"));
-    let (push, _) = cb.next().await;
-    assert_eq!(push.event.as_deref(), Some("xpay_refund_notify"));
-    let m = &push.message;
+    let received = inbox.next().await.expect("the refund push");
+    assert_eq!(
+        received.push.raw.event.as_deref(),
+        Some("xpay_refund_notify")
+    );
+    let m = message(&received);
     assert_eq!(m["MchRefundId"], "refund_0001");
     assert_eq!(m["MchOrderId"], "goods_trade_002");
     assert_eq!(m["RefundFee"], 100);
@@ -263,6 +200,11 @@ async fn refund_order_pushes_a_refund_notify() {
     assert_eq!(
         m["WxRefundId"],
         r.refund_wx_order_id.as_deref().unwrap_or_default()
+    );
+    assert_eq!(
+        received.event().dedup_key().as_deref(),
+        Some("refund_0001"),
+        "refunds are told apart by MchRefundId"
     );
 
     // The order now has 200 left; the second refund empties it.
@@ -280,7 +222,7 @@ async fn refund_order_pushes_a_refund_notify() {
         .send(refund("refund_0002", 200, 200))
         .await
         .expect("refund rest");
-    let _ = cb.next().await;
+    inbox.next().await.expect("the second refund push");
     let q = client
         .send(QueryOrderRequest::new(
             openid.clone(),
@@ -311,8 +253,8 @@ async fn refund_order_pushes_a_refund_notify() {
 #[tokio::test]
 async fn unacknowledged_pushes_are_retried() {
     let server = mock(PushRetry::fixed(4, Duration::from_millis(10))).await;
-    let mut cb = callback(&server, 2, ReplyMode::Standard).await;
-    server.set_push_target(Some(PushTarget::json(&cb.url)));
+    let mut inbox = server.push_inbox().await.expect("inbox");
+    inbox.refuse_next(2);
     let (openid, _) = login(&server, "gina");
     let outcome = server
         .pay(Payment::coin(&openid, "coin_trade_002", 5))
@@ -321,14 +263,15 @@ async fn unacknowledged_pushes_are_retried() {
     let d = outcome.delivery.expect("pushed");
     assert!(d.delivered, "{d:?}");
     assert_eq!(d.attempts, 3);
-    assert_eq!(cb.hook.seen.load(Ordering::SeqCst), 3);
-    let (push, _) = cb.next().await;
-    assert_eq!(push.message["OutTradeNo"], "coin_trade_002");
+    assert_eq!(inbox.requests(), 3);
+    let received = inbox.next().await.expect("the acknowledged attempt");
+    assert_eq!(message(&received)["OutTradeNo"], "coin_trade_002");
+    assert!(inbox.is_empty(), "refused attempts are not handed over");
 
     // RetryTimes counts the attempts of a refund push.
-    cb.hook.fail_first.store(1, Ordering::SeqCst);
-    let client = client(&server);
-    client
+    inbox.refuse_next(1);
+    server
+        .client()
         .send(RefundOrderRequest::new(
             openid.clone(),
             OrderRef::order_id("coin_trade_002"),
@@ -340,15 +283,22 @@ async fn unacknowledged_pushes_are_retried() {
         ))
         .await
         .expect("refund");
-    let (push, _) = cb.next().await;
-    assert_eq!(push.message["RetryTimes"], 1);
+    let received = inbox.next().await.expect("the refund push");
+    assert_eq!(message(&received)["RetryTimes"], 1);
+    let Event::Refund(refund) = received.event() else {
+        panic!("{:?}", received.event())
+    };
+    assert_eq!(refund.retry_times, Some(1));
 }
 
 #[tokio::test]
 async fn a_push_never_acknowledged_gives_up_and_the_order_waits_for_notify_provide_goods() {
     let server = mock(PushRetry::fixed(3, Duration::from_millis(5))).await;
-    let cb = callback(&server, 100, ReplyMode::Standard).await;
-    server.set_push_target(Some(PushTarget::xml(&cb.url)));
+    let mut inbox = PushInbox::start(server.callback_config())
+        .await
+        .expect("inbox");
+    server.set_push_target(Some(inbox.target(Format::Xml)));
+    inbox.refuse_next(100);
     let (openid, _) = login(&server, "hank");
     let outcome = server
         .pay(Payment::goods(&openid, "goods_trade_003", "bow", 50, 1))
@@ -358,7 +308,12 @@ async fn a_push_never_acknowledged_gives_up_and_the_order_waits_for_notify_provi
     assert!(!d.delivered);
     assert_eq!((d.attempts, d.last_status), (3, Some(500)));
     assert_eq!(outcome.order.status, 2, "paid, not delivered");
-    client(&server)
+    assert!(
+        inbox.try_next().is_none(),
+        "a refused push is not handed over"
+    );
+    server
+        .client()
         .send(NotifyProvideGoodsRequest::new(OrderRef::order_id(
             "goods_trade_003",
         )))
@@ -383,18 +338,18 @@ async fn a_push_never_acknowledged_gives_up_and_the_order_waits_for_notify_provi
         "{d:?}"
     );
     assert!(d.last_error.is_some());
+    inbox.shutdown().await;
 }
 
 #[tokio::test]
 async fn plain_success_and_encrypted_replies_count_as_acknowledged() {
     for mode in [ReplyMode::PlainSuccess, ReplyMode::Encrypted] {
         let server = mock(PushRetry::once()).await;
-        let mut cb = callback(&server, 0, mode).await;
+        let mut inbox = PushInbox::start(server.callback_config().with_reply_mode(mode))
+            .await
+            .expect("inbox");
         for format in [Format::Json, Format::Xml] {
-            server.set_push_target(Some(PushTarget {
-                url: cb.url.clone(),
-                format,
-            }));
+            server.set_push_target(Some(inbox.target(format)));
             let (openid, _) = login(&server, "ivy");
             let id = format!("coin_trade_{format}");
             let outcome = server
@@ -405,7 +360,15 @@ async fn plain_success_and_encrypted_replies_count_as_acknowledged() {
                 outcome.delivery.is_some_and(|d| d.delivered),
                 "{mode:?} {format}"
             );
-            let _ = cb.next().await;
+            let received = inbox.next().await.expect("a push");
+            match mode {
+                ReplyMode::PlainSuccess => assert_eq!(received.reply, "success"),
+                _ => assert!(
+                    received.reply.contains("Encrypt"),
+                    "{mode:?} {format}: {}",
+                    received.reply
+                ),
+            }
         }
     }
 }
@@ -413,15 +376,17 @@ async fn plain_success_and_encrypted_replies_count_as_acknowledged() {
 #[tokio::test]
 async fn any_event_can_be_pushed_and_duplicate_payments_are_refused() {
     let server = mock(PushRetry::once()).await;
-    let mut cb = callback(&server, 0, ReplyMode::Standard).await;
+    let mut inbox = PushInbox::start(server.callback_config())
+        .await
+        .expect("inbox");
     assert!(
-        server
-            .push_event("xpay_complaint_notify", json!({}))
-            .await
-            .is_err(),
+        matches!(
+            server.push_event("xpay_complaint_notify", json!({})).await,
+            Err(MockError::Config(_))
+        ),
         "no target yet"
     );
-    server.set_push_target(Some(PushTarget::json(&cb.url)));
+    server.push_to(&inbox);
     let d = server
         .push_event(
             "xpay_complaint_notify",
@@ -431,10 +396,16 @@ async fn any_event_can_be_pushed_and_duplicate_payments_are_refused() {
         .expect("push");
     assert!(d.delivered);
     assert_eq!(d.key, "req-1");
-    let (push, _) = cb.next().await;
-    assert_eq!(push.event.as_deref(), Some("xpay_complaint_notify"));
-    assert_eq!(push.message["RequestId"], "req-1");
-    assert!(server.push_event("no_such_event", json!({})).await.is_err());
+    let received = inbox.next().await.expect("a push");
+    assert_eq!(
+        received.push.raw.event.as_deref(),
+        Some("xpay_complaint_notify")
+    );
+    assert_eq!(message(&received)["RequestId"], "req-1");
+    assert!(matches!(
+        server.push_event("no_such_event", json!({})).await,
+        Err(MockError::Config(_))
+    ));
 
     let (openid, _) = login(&server, "jack");
     server
@@ -453,9 +424,11 @@ async fn any_event_can_be_pushed_and_duplicate_payments_are_refused() {
     assert_eq!(e.errcode(), Some(xpay_mock::errcodes::INVALID_FIELD));
     let mut goods = Payment::goods(&openid, "goods_trade_009", "x", 1, 1);
     goods.product_id = None;
-    assert!(server.pay(goods).await.is_err());
+    assert_eq!(
+        server.pay(goods).await.expect_err("no product").errcode(),
+        Some(xpay_mock::errcodes::INVALID_FIELD)
+    );
     assert_eq!(server.balance(&openid, Env::Production).balance, 1);
-    let _ = &mut cb;
 }
 
 /// The pushes the spec gained (Apple subscription signing and unsigning, WeChat Pay risk
@@ -463,9 +436,8 @@ async fn any_event_can_be_pushed_and_duplicate_payments_are_refused() {
 /// compound dedup key the spec declares for each.
 #[tokio::test]
 async fn the_subscription_and_risk_control_pushes_arrive_typed() {
-    use xpay::api::{AutoRenewStatus, Event, WxpayCallbackType};
+    use xpay::api::{AutoRenewStatus, WxpayCallbackType};
     let server = mock(PushRetry::once()).await;
-    let mut cb = callback(&server, 0, ReplyMode::Standard).await;
     let (openid, _) = login(&server, "erin");
     let info = |extra: Value| {
         let mut v = json!({"OriginalTransactionId": "2000000123", "ProductId": "vip_month", "RenewalDate": 1767225600000_i64});
@@ -474,8 +446,12 @@ async fn the_subscription_and_risk_control_pushes_arrive_typed() {
             .extend(extra.as_object().unwrap().clone());
         v
     };
-    for target in [PushTarget::json(&cb.url), PushTarget::xml(&cb.url)] {
-        server.set_push_target(Some(target));
+    for format in [Format::Json, Format::Xml] {
+        // A receiver of its own per format: the same pushes again would be duplicates.
+        let mut inbox = PushInbox::start(server.callback_config())
+            .await
+            .expect("inbox");
+        server.set_push_target(Some(inbox.target(format)));
         let d = server
             .push_event(
                 "xpay_apple_subscribe_signing_result_notify",
@@ -485,8 +461,7 @@ async fn the_subscription_and_risk_control_pushes_arrive_typed() {
             .expect("signing push");
         assert!(d.delivered);
         assert_eq!(d.key, "2000000123:1764460800000");
-        let (raw, _) = cb.next().await;
-        let push = Decoder::type_push::<Event>(raw).expect("typed");
+        let push = inbox.next().await.expect("signing push").push;
         let Event::AppleSubscribeSigned(e) = &push.event else {
             panic!("{:?}", push.event)
         };
@@ -502,8 +477,7 @@ async fn the_subscription_and_risk_control_pushes_arrive_typed() {
             )
             .await
             .expect("unsigning push");
-        let (raw, _) = cb.next().await;
-        let push = Decoder::type_push::<Event>(raw).expect("typed");
+        let push = inbox.next().await.expect("unsigning push").push;
         let Event::AppleSubscribeUnsigned(e) = &push.event else {
             panic!("{:?}", push.event)
         };
@@ -523,8 +497,7 @@ async fn the_subscription_and_risk_control_pushes_arrive_typed() {
             )
             .await
             .expect("risk push");
-        let (raw, _) = cb.next().await;
-        let push = Decoder::type_push::<Event>(raw).expect("typed");
+        let push = inbox.next().await.expect("risk push").push;
         let Event::WxpayCallback(e) = &push.event else {
             panic!("{:?}", push.event)
         };

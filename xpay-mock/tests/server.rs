@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{client, get_json, post_json, present, start};
+use common::{get_json, post_json, present, start};
 use serde_json::json;
 use xpay::Env;
 use xpay_mock::{Credentials, MockConfig, MockError, MockServer, Payment};
@@ -58,7 +58,8 @@ async fn starts_on_a_chosen_port_with_given_credentials() {
         .await
         .expect_err("taken");
     assert!(matches!(e, MockError::Bind { .. }), "{e}");
-    client(&server)
+    server
+        .client()
         .send(present("o_user", "gift_1", 1))
         .await
         .expect("serves");

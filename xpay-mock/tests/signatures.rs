@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Raw, client, errcode, post_json, raw_token, start};
+use common::{Raw, errcode, post_json, raw_token, start};
 use serde_json::{Value, json};
 use xpay_mock::errcodes;
 
@@ -449,7 +449,7 @@ async fn token_and_login_endpoints_check_the_app() {
     );
 
     // The real client logs in through the same endpoint.
-    let client = client(&server);
+    let client = server.client();
     let l = client.code2session("code1").await.expect("code2session");
     assert_eq!(l.openid, v1["openid"].as_str().unwrap_or_default());
     let (openid, _) = common::login(&server, "code1");

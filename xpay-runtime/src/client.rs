@@ -172,6 +172,30 @@ impl Client {
         }
     }
 
+    /// Fails with [`Error::MissingSetting`] for the first of `settings` that is not
+    /// configured, so that an application stops at startup rather than at its first order.
+    /// Understands the app id, the AppSecret, the offer id, the AppKey of an env and a token
+    /// source (the AppSecret, a fixed token or a source of yours); any other setting passes.
+    /// Names the variable to set when the client came from
+    /// [`ClientBuilder::from_env`](crate::ClientBuilder::from_env).
+    pub fn require(&self, settings: &[Setting]) -> Result<()> {
+        let i = &self.inner;
+        for &setting in settings {
+            let present = match setting {
+                Setting::AppId => i.app_id.is_some(),
+                Setting::AppSecret => i.app_secret.is_some(),
+                Setting::OfferId => i.offer_id.is_some(),
+                Setting::AppKey(env) => self.has_app_key(env),
+                Setting::TokenSource => i.tokens.is_some(),
+                _ => true,
+            };
+            if !present {
+                return Err(self.hint(Error::missing_setting(setting, "starting up")));
+            }
+        }
+        Ok(())
+    }
+
     /// A current access token (fetched or refreshed as needed).
     pub async fn access_token(&self) -> Result<AccessToken> {
         self.tokens()?.get().await
@@ -309,21 +333,9 @@ impl fmt::Debug for ClientBuilder {
     }
 }
 
-/// The environment variables [`ClientBuilder::from_env`] reads, in the order it reads them.
-pub const ENV_VARS: [&str; 9] = [
-    "XPAY_APP_ID",
-    "XPAY_APP_SECRET",
-    "XPAY_ACCESS_TOKEN",
-    "XPAY_OFFER_ID",
-    "XPAY_APP_KEY",
-    "XPAY_SANDBOX_APP_KEY",
-    "XPAY_ENV",
-    "XPAY_BASE_URL",
-    "XPAY_TOKEN_MODE",
-];
-
 impl ClientBuilder {
-    /// A builder configured from the process environment:
+    /// A builder configured from the process environment, with the variables of
+    /// [`settings`](crate::settings):
     ///
     /// | variable | setting |
     /// |---|---|
@@ -339,45 +351,37 @@ impl ClientBuilder {
     ///
     /// An empty variable counts as unset. Each setting is needed only by the calls that use it,
     /// and errors about a missing one name its variable. A variable that is not UTF-8, or an
-    /// invalid `XPAY_ENV` or `XPAY_TOKEN_MODE`, makes [`build`](Self::build) fail.
+    /// invalid `XPAY_ENV` or `XPAY_TOKEN_MODE`, makes [`build`](Self::build) fail. A shared
+    /// token store (`XPAY_REDIS_URL`) is connected by the application:
+    /// [`settings::redis_url`](crate::settings::redis_url).
     pub fn from_env() -> ClientBuilder {
-        ClientBuilder::from_lookup(|name| match std::env::var(name) {
-            Ok(v) => Ok(Some(v)),
-            Err(std::env::VarError::NotPresent) => Ok(None),
-            Err(std::env::VarError::NotUnicode(_)) => Err(format!("{name} is not valid UTF-8")),
-        })
+        ClientBuilder::from_lookup(crate::settings::process_env)
     }
 
     /// [`from_env`](Self::from_env) with the variables read through `lookup` (a value, none,
     /// or why it cannot be read): for tests, or for command-line flags that override the
     /// environment.
-    pub fn from_lookup(
-        lookup: impl Fn(&str) -> std::result::Result<Option<String>, String>,
-    ) -> ClientBuilder {
+    pub fn from_lookup(lookup: impl crate::settings::Lookup) -> ClientBuilder {
         let mut b = ClientBuilder {
             from_env: true,
             ..ClientBuilder::default()
         };
-        let mut get = |name: &str| match lookup(name) {
-            Ok(v) => v.filter(|v| !v.is_empty()),
+        let mut get = |name: &'static str| match crate::settings::read(&lookup, name) {
+            Ok(v) => v,
             Err(problem) => {
-                b.problem
-                    .get_or_insert(Error::invalid_setting(setting_of(name), problem));
+                b.problem.get_or_insert(problem);
                 None
             }
         };
-        let values: Vec<Option<String>> = ENV_VARS.iter().map(|n| get(n)).collect();
-        let [
-            app_id,
-            secret,
-            token,
-            offer,
-            key,
-            sandbox_key,
-            env,
-            base_url,
-            mode,
-        ]: [Option<String>; 9] = values.try_into().unwrap_or_default();
+        let app_id = get("XPAY_APP_ID");
+        let secret = get("XPAY_APP_SECRET");
+        let token = get("XPAY_ACCESS_TOKEN");
+        let offer = get("XPAY_OFFER_ID");
+        let key = get("XPAY_APP_KEY");
+        let sandbox_key = get("XPAY_SANDBOX_APP_KEY");
+        let env = get("XPAY_ENV");
+        let base_url = get("XPAY_BASE_URL");
+        let mode = get("XPAY_TOKEN_MODE");
         b.app_id = app_id;
         b.app_secret = secret;
         b.access_token = token;
@@ -683,21 +687,6 @@ impl ClientBuilder {
                 from_env,
             }),
         })
-    }
-}
-
-/// The setting an environment variable holds.
-fn setting_of(var: &str) -> Setting {
-    match var {
-        "XPAY_APP_ID" => Setting::AppId,
-        "XPAY_APP_SECRET" => Setting::AppSecret,
-        "XPAY_ACCESS_TOKEN" => Setting::AccessToken,
-        "XPAY_OFFER_ID" => Setting::OfferId,
-        "XPAY_APP_KEY" => Setting::AppKey(Env::Production),
-        "XPAY_SANDBOX_APP_KEY" => Setting::AppKey(Env::Sandbox),
-        "XPAY_ENV" => Setting::Env,
-        "XPAY_BASE_URL" => Setting::BaseUrl,
-        _ => Setting::TokenMode,
     }
 }
 

@@ -61,29 +61,10 @@ pub enum Setting {
 }
 
 impl Setting {
-    /// The environment variable [`ClientBuilder::from_env`](crate::ClientBuilder::from_env)
-    /// reads the setting from, if any.
-    pub const fn env_var(self) -> Option<&'static str> {
-        Some(match self {
-            Setting::AppId => "XPAY_APP_ID",
-            Setting::AppSecret | Setting::TokenSource => "XPAY_APP_SECRET",
-            Setting::AccessToken => "XPAY_ACCESS_TOKEN",
-            Setting::OfferId => "XPAY_OFFER_ID",
-            Setting::AppKey(Env::Production) => "XPAY_APP_KEY",
-            Setting::AppKey(Env::Sandbox) => "XPAY_SANDBOX_APP_KEY",
-            Setting::Env => "XPAY_ENV",
-            Setting::BaseUrl => "XPAY_BASE_URL",
-            Setting::TokenMode => "XPAY_TOKEN_MODE",
-            Setting::RedisUrl => "XPAY_REDIS_URL",
-            Setting::CallbackToken => "XPAY_CALLBACK_TOKEN",
-            Setting::EncodingAesKey => "XPAY_ENCODING_AES_KEY",
-            Setting::Proxy
-            | Setting::HttpClient
-            | Setting::Retry
-            | Setting::TokenTimings
-            | Setting::SessionKey
-            | Setting::ResponseLimit => return None,
-        })
+    /// The environment variable the setting is read from by the `from_env` readers, if any
+    /// (the table of [`settings`](crate::settings)).
+    pub fn env_var(self) -> Option<&'static str> {
+        crate::settings::variable(self)
     }
 }
 

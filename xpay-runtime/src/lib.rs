@@ -17,6 +17,7 @@ mod call;
 pub mod callback;
 mod check;
 mod client;
+pub mod clock;
 mod de;
 mod env;
 mod error;
@@ -29,6 +30,7 @@ mod payment;
 #[cfg(feature = "redis")]
 pub mod redis;
 mod secret;
+pub mod settings;
 pub mod signing;
 pub mod token;
 mod unknown;

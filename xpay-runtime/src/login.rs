@@ -64,24 +64,7 @@ impl Client {
             .append_pair("secret", secret.expose())
             .append_pair("js_code", js_code)
             .append_pair("grant_type", "authorization_code");
-        let resp = crate::hook::send(
-            self.inner.hook.as_deref(),
-            ACTION,
-            1,
-            self.inner.http.get(url),
-        )
-        .await
-        .map_err(|e| Error::transport(ACTION, e))?;
-        if !resp.status().is_success() {
-            return Err(Error::Http {
-                action: ACTION.into(),
-                status: resp.status().as_u16(),
-            });
-        }
-        const LIMIT: usize = 64 * 1024;
-        let body = read_limited(resp, LIMIT)
-            .await
-            .map_err(|e| e.into_error(ACTION, LIMIT))?;
+        let body = self.get_small(ACTION, url).await?;
         let a: Answer = serde_json::from_slice(&body)
             .map_err(|e| self.decode_error(ACTION, "not a login answer", e, None, None))?;
         if a.errcode != 0 {
@@ -146,24 +129,7 @@ impl Client {
             .append_pair("openid", openid)
             .append_pair("signature", &signature)
             .append_pair("sig_method", "hmac_sha256");
-        let resp = crate::hook::send(
-            self.inner.hook.as_deref(),
-            ACTION,
-            1,
-            self.inner.http.get(url),
-        )
-        .await
-        .map_err(|e| Error::transport(ACTION, e))?;
-        if !resp.status().is_success() {
-            return Err(Error::Http {
-                action: ACTION.into(),
-                status: resp.status().as_u16(),
-            });
-        }
-        const LIMIT: usize = 64 * 1024;
-        let body = read_limited(resp, LIMIT)
-            .await
-            .map_err(|e| e.into_error(ACTION, LIMIT))?;
+        let body = self.get_small(ACTION, url).await?;
         let status = crate::call::read_status(&body).map_err(|f| {
             self.decode_error(ACTION, f.what, f.error, Some(session_key), Some(&token))
         })?;
@@ -177,5 +143,26 @@ impl Client {
                 meaning: None,
             }),
         }
+    }
+}
+
+impl Client {
+    /// `GET url` through the hook, refusing any status but 2xx (redirects included) and any
+    /// answer over 64 KiB: the login endpoints' answers are a few hundred bytes.
+    async fn get_small(&self, action: &str, url: reqwest::Url) -> Result<bytes::Bytes> {
+        const LIMIT: usize = 64 * 1024;
+        let get = self.inner.http.get(url);
+        let resp = crate::hook::send(self.inner.hook.as_deref(), action, 1, get)
+            .await
+            .map_err(|e| Error::transport(action, e))?;
+        if !resp.status().is_success() {
+            return Err(Error::Http {
+                action: action.into(),
+                status: resp.status().as_u16(),
+            });
+        }
+        read_limited(resp, LIMIT)
+            .await
+            .map_err(|e| e.into_error(action, LIMIT))
     }
 }

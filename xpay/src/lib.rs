@@ -57,7 +57,7 @@ pub const SPEC_YAML: &str = include_str!("../spec/xpay.yaml");
 ///
 /// `spec` is relative to your crate's `Cargo.toml`. `roundtrip = true` derives both serde
 /// directions on every type (for fakes and tests). A broken spec fails the build with every
-/// problem located in the YAML (`gift.yaml:8:24`, the line and a caret). Invoke it once per
+/// problem located in the YAML (`gift.yaml:8:24`, the line with the offending text underlined, the rule's id and, for a misspelt name, the nearest known one). Invoke it once per
 /// module.
 #[macro_export]
 macro_rules! generate {

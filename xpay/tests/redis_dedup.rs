@@ -19,8 +19,9 @@ use serde_json::json;
 use xpay::CallbackToken;
 use xpay::api::Event;
 use xpay::callback::axum::PushRouter;
+use xpay::callback::dedup::Dedup;
 use xpay::callback::{
-    CallbackConfig, CallbackError, Decoder, Dedup, EncodingAesKey, Format, Push, Reply, SealParams,
+    CallbackConfig, CallbackError, Decoder, EncodingAesKey, Format, Push, Reply, SealParams,
     SignedPush, encrypt_push, render_message, sign_plain_push,
 };
 use xpay::redis::{RedisConnection, RedisDedupStore, RedisSeenQueries};

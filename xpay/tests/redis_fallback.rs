@@ -17,7 +17,8 @@ use redis::AsyncCommands;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
-use xpay::token::{RedisStore, TokenMode};
+use xpay::redis::RedisStore;
+use xpay::token::TokenMode;
 use xpay::{Client, errcode};
 
 use fake_wechat::{FakeWeChat, query_concurrently, store_key};

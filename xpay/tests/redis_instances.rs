@@ -25,7 +25,7 @@ async fn instances(
     server: &RedisServer,
     fake: &FakeWeChat,
     mode: TokenMode,
-) -> (Vec<xpay::token::RedisStore>, Vec<Client>) {
+) -> (Vec<xpay::redis::RedisStore>, Vec<Client>) {
     let stores = stores(&server.url(), INSTANCES).await;
     let clients = stores
         .iter()

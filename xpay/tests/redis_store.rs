@@ -12,7 +12,8 @@ mod fake_wechat;
 use std::time::Duration;
 
 use redis::AsyncCommands;
-use xpay::token::{RedisStore, TokenMode, TokenStore};
+use xpay::redis::RedisStore;
+use xpay::token::{TokenMode, TokenStore};
 use xpay::{AccessToken, Client, Error};
 
 use fake_wechat::FakeWeChat;

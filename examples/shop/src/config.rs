@@ -20,34 +20,36 @@
 
 use std::net::SocketAddr;
 
-use xpay::callback::{CallbackConfig, Decoder, Dedup, EncodingAesKey, MemoryDedupStore};
+use xpay::callback::dedup::{Dedup, MemoryDedupStore};
+use xpay::callback::{CallbackConfig, Decoder};
 use xpay::redis::{RedisConnection, RedisDedupStore, RedisStore};
-use xpay::{CallbackToken, Client, Env};
+use xpay::{Client, ClientBuilder, Setting};
 
 /// Where the shop listens unless `SHOP_ADDR` says otherwise.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 
-/// Every variable [`Config::from_env`] reads.
-pub const VARIABLES: [&str; 11] = [
-    "XPAY_APP_ID",
-    "XPAY_APP_SECRET",
-    "XPAY_OFFER_ID",
-    "XPAY_APP_KEY",
-    "XPAY_SANDBOX_APP_KEY",
-    "XPAY_ENV",
-    "XPAY_BASE_URL",
-    "XPAY_CALLBACK_TOKEN",
-    "XPAY_ENCODING_AES_KEY",
-    "XPAY_REDIS_URL",
-    "SHOP_ADDR",
-];
-
 /// A configuration problem, as one line naming the variable to fix.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ConfigError(pub String);
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// An `XPAY_*` setting is missing or invalid; the error names its variable.
+    #[error(transparent)]
+    Xpay(#[from] xpay::Error),
+    /// `SHOP_ADDR` is not an address like `127.0.0.1:3000`.
+    #[error("SHOP_ADDR: {value:?} is not an address like 127.0.0.1:3000: {source}")]
+    Address {
+        /// The value given.
+        value: String,
+        /// Why it does not parse.
+        source: std::net::AddrParseError,
+    },
+    /// `SHOP_ADDR` is not UTF-8.
+    #[error("SHOP_ADDR is not valid UTF-8")]
+    AddressNotUtf8,
+}
 
-/// The shop's settings, checked and built: the xpay client, the push decoder, and the address.
+/// The shop's settings, checked and built: the xpay client, the push decoder, the push dedup
+/// store and the address.
 ///
 /// `Debug` shows no secret (the client and decoder redact theirs).
 #[derive(Debug)]
@@ -65,100 +67,55 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads the process environment ([`VARIABLES`]).
+    /// Reads the process environment: the library's `XPAY_*` variables
+    /// ([`xpay::settings`]) and `SHOP_ADDR`.
     pub fn from_env() -> Result<Config, ConfigError> {
-        for name in VARIABLES {
-            if let Err(std::env::VarError::NotUnicode(_)) = std::env::var(name) {
-                return Err(ConfigError(format!("{name} is not valid UTF-8")));
-            }
-        }
-        Config::from_lookup(|name| std::env::var(name).ok())
+        Config::load(xpay::settings::process_env)
     }
 
     /// Reads settings through `lookup` (a variable's value, or `None`): for tests, or
     /// settings kept somewhere other than the environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
-        let require = |name: &str, what: &str| {
-            get(name).ok_or_else(|| ConfigError(format!("{name} is not set ({what})")))
-        };
+        Config::load(|name: &str| Ok::<_, String>(lookup(name)))
+    }
 
-        let addr_text = get("SHOP_ADDR").unwrap_or_else(|| DEFAULT_ADDR.to_string());
-        let addr: SocketAddr = addr_text.parse().map_err(|e| {
-            ConfigError(format!(
-                "SHOP_ADDR: {addr_text:?} is not an address like 127.0.0.1:3000: {e}"
-            ))
+    fn load(lookup: impl xpay::settings::Lookup) -> Result<Config, ConfigError> {
+        let addr_text = match lookup("SHOP_ADDR") {
+            Ok(v) => v.filter(|v| !v.is_empty()),
+            Err(_) => return Err(ConfigError::AddressNotUtf8),
+        };
+        let addr_text = addr_text.unwrap_or_else(|| DEFAULT_ADDR.to_string());
+        let addr = addr_text.parse().map_err(|source| ConfigError::Address {
+            value: addr_text.clone(),
+            source,
         })?;
-        let env = match get("XPAY_ENV") {
-            Some(v) => v
-                .parse::<Env>()
-                .map_err(|e| ConfigError(format!("XPAY_ENV: {e}")))?,
-            None => Env::Production,
-        };
 
-        let mut builder = Client::builder()
-            .app_id(require("XPAY_APP_ID", "the mini program's app id, wx…")?)
-            .app_secret(require("XPAY_APP_SECRET", "the AppSecret")?)
-            .offer_id(require(
-                "XPAY_OFFER_ID",
-                "MP → 虚拟支付 → 基本配置 → OfferID",
-            )?)
-            .env(env);
-        if let Some(key) = get("XPAY_APP_KEY") {
-            builder = builder.app_key(key);
-        }
-        if let Some(key) = get("XPAY_SANDBOX_APP_KEY") {
-            builder = builder.sandbox_app_key(key);
-        }
-        if let Some(url) = get("XPAY_BASE_URL") {
-            builder = builder.base_url(url);
-        }
         // Several instances share one Redis: one access token and one refresher, and each push
         // handled once. The connection is made on first use (so the shop starts while Redis is
         // down); it needs the Tokio runtime the shop runs in.
-        let redis = get("XPAY_REDIS_URL")
+        let redis = xpay::settings::redis_url(&lookup)?
             .map(|url| RedisConnection::connect_lazy(&url))
-            .transpose()
-            .map_err(|e| ConfigError(format!("XPAY_REDIS_URL: {e}")))?;
+            .transpose()?;
+        let mut builder = ClientBuilder::from_lookup(&lookup);
         if let Some(redis) = &redis {
             builder = builder.token_store(RedisStore::new(redis.clone()));
         }
+        let client = builder.build()?;
+        // Logins need the app id and AppSecret, orders the offer id and the AppKey of the
+        // configured env: fail now, not at the first order.
+        client.require(&[
+            Setting::AppId,
+            Setting::AppSecret,
+            Setting::OfferId,
+            Setting::AppKey(client.env()),
+        ])?;
+        // Only pushes for our own app id are accepted (checked inside encrypted pushes).
+        let callback = CallbackConfig::from_lookup(&lookup)?;
+        let safe_mode = callback.aes_key().is_some();
         let dedup = match redis {
             Some(redis) => Dedup::new(RedisDedupStore::new(redis)),
             None => Dedup::new(MemoryDedupStore::new()),
         };
-        let client = builder.build().map_err(|e| ConfigError(e.to_string()))?;
-        // Payments are signed with the AppKey of the configured env: fail now, not at the
-        // first order.
-        if !client.has_app_key(env) {
-            let var = match env {
-                Env::Production => "XPAY_APP_KEY",
-                Env::Sandbox => "XPAY_SANDBOX_APP_KEY",
-            };
-            return Err(ConfigError(format!(
-                "{var} is not set: env {} ({env}) signs payments with it",
-                env.as_u8()
-            )));
-        }
-
-        let token = CallbackToken::new(require(
-            "XPAY_CALLBACK_TOKEN",
-            "MP → 开发 → 开发管理 → 消息推送 → Token",
-        )?)
-        .map_err(|e| ConfigError(format!("XPAY_CALLBACK_TOKEN: {e}")))?;
-        // Only pushes for our own app id are accepted (checked inside encrypted pushes).
-        let app_id = client.app_id().unwrap_or_default().to_string();
-        let mut callback = CallbackConfig::new(token).with_app_id(app_id);
-        let safe_mode = match get("XPAY_ENCODING_AES_KEY") {
-            Some(key) => {
-                let key = EncodingAesKey::new(key)
-                    .map_err(|e| ConfigError(format!("XPAY_ENCODING_AES_KEY: {e}")))?;
-                callback = callback.with_aes_key(key);
-                true
-            }
-            None => false,
-        };
-
         Ok(Config {
             addr,
             client,
@@ -173,6 +130,7 @@ impl Config {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+    use xpay::Env;
 
     const AES_KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 
@@ -211,31 +169,65 @@ mod tests {
         );
     }
 
-    #[test]
-    fn problems_are_one_line_naming_the_variable() {
-        let cases: [(&[(&str, &str)], &str); 6] = [
-            (&[("XPAY_APP_ID", "")], "XPAY_APP_ID is not set"),
-            (&[("XPAY_ENV", "2")], "XPAY_ENV: env must be 0"),
-            (&[("XPAY_ENV", "1")], "XPAY_SANDBOX_APP_KEY"),
-            (&[("SHOP_ADDR", "localhost")], "SHOP_ADDR: \"localhost\""),
-            (
-                &[("XPAY_ENCODING_AES_KEY", "short")],
-                "XPAY_ENCODING_AES_KEY: ",
-            ),
-            (&[("XPAY_BASE_URL", "ftp://x")], "must be http or https"),
-        ];
-        for (extra, expected) in cases {
-            let err = load(&vars(extra)).expect_err("refused").0;
-            assert!(
-                err.contains(expected),
-                "{err:?} should contain {expected:?}"
-            );
-            assert!(!err.contains('\n'), "{err:?}");
+    /// The `XPAY_*` problem behind a refusal.
+    fn xpay_error(m: &HashMap<String, String>) -> xpay::Error {
+        match load(m).expect_err("refused") {
+            ConfigError::Xpay(e) => e,
+            other => panic!("expected an xpay setting error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn problems_name_the_setting_and_its_variable() {
+        let missing = |e: xpay::Error| match e {
+            xpay::Error::MissingSetting {
+                setting, env_var, ..
+            } => (setting, env_var),
+            other => panic!("expected MissingSetting, got {other:?}"),
+        };
+        let invalid = |e: xpay::Error| match e {
+            xpay::Error::InvalidSetting {
+                setting, env_var, ..
+            } => (setting, env_var),
+            other => panic!("expected InvalidSetting, got {other:?}"),
+        };
+        assert_eq!(
+            missing(xpay_error(&vars(&[("XPAY_APP_ID", "")]))),
+            (Setting::AppId, Some("XPAY_APP_ID"))
+        );
+        assert_eq!(
+            missing(xpay_error(&vars(&[("XPAY_ENV", "1")]))),
+            (Setting::AppKey(Env::Sandbox), Some("XPAY_SANDBOX_APP_KEY"))
+        );
+        assert_eq!(
+            invalid(xpay_error(&vars(&[("XPAY_ENV", "2")]))),
+            (Setting::Env, Some("XPAY_ENV"))
+        );
+        assert_eq!(
+            invalid(xpay_error(&vars(&[("XPAY_ENCODING_AES_KEY", "short")]))),
+            (Setting::EncodingAesKey, Some("XPAY_ENCODING_AES_KEY"))
+        );
+        assert_eq!(
+            invalid(xpay_error(&vars(&[("XPAY_BASE_URL", "ftp://x")]))),
+            (Setting::BaseUrl, Some("XPAY_BASE_URL"))
+        );
         let mut m = vars(&[]);
         m.remove("XPAY_CALLBACK_TOKEN");
-        let err = load(&m).expect_err("refused").0;
-        assert!(err.starts_with("XPAY_CALLBACK_TOKEN is not set"), "{err}");
+        assert_eq!(
+            missing(xpay_error(&m)),
+            (Setting::CallbackToken, Some("XPAY_CALLBACK_TOKEN"))
+        );
+        assert!(matches!(
+            load(&vars(&[("SHOP_ADDR", "localhost")])),
+            Err(ConfigError::Address { .. })
+        ));
+        // Every message is one line, and no secret is quoted.
+        let e = load(&vars(&[("XPAY_ENCODING_AES_KEY", "short-but-secret")])).unwrap_err();
+        let shown = e.to_string();
+        assert!(
+            !shown.contains('\n') && !shown.contains("short-but-secret"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -56,7 +56,8 @@ use serde::{Deserialize, Serialize};
 use xpay::Client;
 use xpay::api::{Event, OrderRef, QueryOrderRequest, RefundOrderRequest, RefundReason, ReqFrom};
 use xpay::callback::axum::PushRouter;
-use xpay::callback::{Decoder, Dedup, MemoryDedupStore, Push, Reply};
+use xpay::callback::dedup::{Dedup, MemoryDedupStore};
+use xpay::callback::{Decoder, Push, Reply};
 
 pub use catalog::{Catalog, Product, ProductKind};
 pub use config::{Config, ConfigError};

@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 use xpay::SessionKey;
 use xpay::api::{CoinPayEvent, GoodsDeliverEvent, RefundEvent};
+use xpay::clock::unix_now;
 
 use crate::catalog::ProductKind;
 
@@ -297,11 +298,4 @@ fn mismatch(event: &'static str, order: &Order, problem: &str) -> PushError {
         out_trade_no: order.out_trade_no.clone(),
         problem: problem.to_string(),
     }
-}
-
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

@@ -10,7 +10,7 @@
 //!
 //! ```toml
 //! [dev-dependencies]
-//! xpay-mock = "0.1"
+//! xpay-mock = "0.2"
 //! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
 //! ```
 //!
@@ -20,37 +20,22 @@
 //!
 //! Everything is in memory and on 127.0.0.1: no credentials, no network, runs in parallel.
 
-use std::time::Duration;
-
 use xpay::api::{
     CancelCurrencyPayRequest, CurrencyPayRequest, PayItem, PresentCurrencyRequest,
     QueryUserBalanceRequest,
 };
-use xpay::{Client, Env, Error, JsonString, RetryPolicy};
+use xpay::{Client, Env, Error, JsonString};
 use xpay_mock::{Fault, MockConfig, MockServer};
 
 /// The `?`-friendly result of a test: any error fails it with its message.
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// A client configured the way production configures it — app id, AppSecret, offer id and
-/// both AppKeys — except that it talks to the mock (`base_url`) with the mock's random
-/// credentials. Short retry backoffs keep the tests fast.
+/// both AppKeys — except that it talks to the mock, with the mock's random credentials:
+/// `MockServer::client_builder` gives exactly that (with short retry backoffs), to adjust
+/// before `build` (`.env(Env::Sandbox)`, say).
 fn mock_client(server: &MockServer) -> Result<Client, Error> {
-    let c = server.credentials();
-    Client::builder()
-        .app_id(&c.app_id)
-        .app_secret(&c.app_secret)
-        .offer_id(&c.offer_id)
-        .app_key(&c.app_key)
-        .sandbox_app_key(&c.sandbox_app_key)
-        .env(Env::Production)
-        .base_url(server.base_url())
-        .retry(
-            RetryPolicy::default()
-                .with_initial_backoff(Duration::from_millis(5))
-                .with_max_backoff(Duration::from_millis(20)),
-        )
-        .build()
+    server.client_builder().env(Env::Production).build()
 }
 
 /// A `currency_pay` request: spend `amount` tokens on one sword. `order_id` is *your* id for

@@ -30,10 +30,9 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
             meta.name
         )));
     }
-    let env = config::env(&args.env)?;
     let runtime = super::runtime()?;
     let response = runtime.block_on(async {
-        let client = config::api_client(&args.api, &args.keys, &args.offer, env).await?;
+        let client = config::api_client(&args.api, &args.keys, &args.offer, &args.env).await?;
         client
             .call(&xpay::api::SPEC, meta.name, body, session_key.as_ref())
             .await

@@ -16,8 +16,9 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 use std::time::Duration;
+use xpay::Setting;
 use xpay::api::SPEC;
-use xpay::callback::{CallbackConfig, CallbackError, Decoder, PushQuery, read_body_limited};
+use xpay::callback::{CallbackError, Decoder, PushQuery, read_body_limited};
 
 /// Runs a `callback` subcommand.
 pub fn run(cmd: CallbackCommand) -> Result<(), Failure> {
@@ -29,8 +30,7 @@ pub fn run(cmd: CallbackCommand) -> Result<(), Failure> {
 
 /// Checks the URL verification's signature and prints the echostr verbatim.
 fn verify_url(args: CallbackVerifyUrlArgs) -> Result<(), Failure> {
-    let token = config::callback_token(&args.token)?;
-    let decoder = Decoder::new(CallbackConfig::new(token), &SPEC);
+    let decoder = Decoder::new(config::callback_token_config(&args.token)?, &SPEC);
     let query = PushQuery {
         signature: Some(args.signature),
         timestamp: Some(args.timestamp),
@@ -93,20 +93,20 @@ fn failure(e: CallbackError) -> Failure {
         )),
         CallbackError::NoAesKey => Failure::msg(format_args!(
             "{e}: set {} (消息加密密钥, MP → 开发管理 → 消息推送)",
-            config::ENCODING_AES_KEY
+            config::var(Setting::EncodingAesKey)
         )),
         CallbackError::AppIdMismatch { expected, got } => Failure::msg(format_args!(
             "appid mismatch: the push is for `{}`, not `{}` (--app-id / {})",
             xpay::escape_controls(&got),
             xpay::escape_controls(&expected),
-            config::APP_ID
+            config::var(Setting::AppId)
         )),
         // The signature held, so the push is WeChat's: a key that cannot open it is the wrong one.
         CallbackError::BadPadding(_)
         | CallbackError::PlaintextTooShort { .. }
         | CallbackError::MessageLength { .. } => Failure::msg(format_args!(
             "{e} (is {} the push's EncodingAESKey?)",
-            config::ENCODING_AES_KEY
+            config::var(Setting::EncodingAesKey)
         )),
         other => Failure::msg(other),
     }

@@ -7,7 +7,7 @@ use crate::cli::CheckSessionArgs;
 use crate::config;
 use crate::error::Failure;
 use crate::output;
-use xpay::{Env, SessionCheck, SessionKey};
+use xpay::{SessionCheck, SessionKey};
 
 /// Checks the key and prints the verdict.
 pub fn run(args: CheckSessionArgs) -> Result<(), Failure> {
@@ -18,7 +18,7 @@ pub fn run(args: CheckSessionArgs) -> Result<(), Failure> {
             &args.api,
             &Default::default(),
             &Default::default(),
-            Env::Production,
+            &Default::default(),
         )
         .await?;
         client

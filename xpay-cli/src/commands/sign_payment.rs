@@ -15,8 +15,7 @@ use xpay::api::{PaymentOrder, SPEC};
 
 /// Signs the order and prints `{"mode","signData","paySig"[,"signature"]}`.
 pub fn run(args: SignPaymentArgs) -> Result<(), Failure> {
-    let env = config::env(&args.env)?;
-    let client = config::payment_client(&args.offer, &args.keys, env)?;
+    let client = config::payment_client(&args.offer, &args.keys, &args.env)?;
     let session_key = args.session_key.map(SessionKey::new).transpose()?;
     let mut fields = Map::new();
     fields.insert("buyQuantity".into(), args.buy_quantity.into());

@@ -1,13 +1,11 @@
-//! Helpers shared by the integration tests: a mock, a real client pointed at it, and raw
-//! signed requests for tampering.
+//! Helpers shared by the integration tests: a mock, logins, typed requests, and raw signed
+//! requests for tampering. (A client for the mock is `server.client()`.)
 #![allow(dead_code)]
-
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use xpay::api::{CurrencyPayRequest, PayItem, PresentCurrencyRequest};
 use xpay::signing::{pay_sig, user_signature};
-use xpay::{AppKey, Client, JsonString, RetryPolicy, SessionKey};
+use xpay::{AppKey, JsonString, SessionKey};
 use xpay_mock::{MockConfig, MockServer};
 
 /// Starts a mock with default settings.
@@ -15,29 +13,6 @@ pub async fn start() -> MockServer {
     MockServer::start(MockConfig::default())
         .await
         .expect("mock starts")
-}
-
-/// A real client configured with the mock's credentials.
-pub fn client(server: &MockServer) -> Client {
-    builder(server).build().expect("client")
-}
-
-/// The builder of [`client`].
-pub fn builder(server: &MockServer) -> xpay::ClientBuilder {
-    let c = server.credentials();
-    Client::builder()
-        .app_id(&c.app_id)
-        .app_secret(&c.app_secret)
-        .offer_id(&c.offer_id)
-        .app_key(&c.app_key)
-        .sandbox_app_key(&c.sandbox_app_key)
-        .base_url(server.base_url())
-        .retry(
-            RetryPolicy::default()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(1))
-                .with_max_backoff(Duration::from_millis(5)),
-        )
 }
 
 /// Logs a user in: (openid, session key).

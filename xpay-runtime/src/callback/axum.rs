@@ -35,7 +35,8 @@
 //! # async fn demo<E>(decoder: xpay_runtime::callback::Decoder) -> xpay_runtime::Result<()>
 //! # where E: xpay_runtime::EventSet + Send + 'static, E::Envelope: Send {
 //! use xpay_runtime::callback::axum::PushRouter;
-//! use xpay_runtime::callback::{Dedup, Push, Reply};
+//! use xpay_runtime::callback::{Push, Reply};
+//! use xpay_runtime::callback::dedup::Dedup;
 //! use xpay_runtime::redis::{RedisConnection, RedisDedupStore};
 //!
 //! let redis = RedisConnection::connect("redis://10.0.0.5:6379").await?;

@@ -106,6 +106,39 @@ impl CallbackConfig {
         }
     }
 
+    /// Settings from the process environment ([`settings`](crate::settings)): the Token from
+    /// `XPAY_CALLBACK_TOKEN` (required), the EncodingAESKey from `XPAY_ENCODING_AES_KEY` (safe
+    /// mode, when set) and the appid pushes must carry from `XPAY_APP_ID` (when set); the
+    /// other settings at their defaults.
+    ///
+    /// Errors with [`Error::MissingSetting`](crate::Error::MissingSetting) without a Token and
+    /// [`Error::InvalidSetting`](crate::Error::InvalidSetting) for a value that is not one,
+    /// naming the variable and never quoting the secret.
+    pub fn from_env() -> crate::Result<Self> {
+        Self::from_lookup(crate::settings::process_env)
+    }
+
+    /// [`from_env`](Self::from_env) with the variables read through `lookup` (command-line
+    /// flags over the environment, say).
+    pub fn from_lookup(lookup: impl crate::settings::Lookup) -> crate::Result<Self> {
+        use crate::settings::read;
+        let token = read(&lookup, "XPAY_CALLBACK_TOKEN")?.ok_or_else(|| {
+            crate::Error::missing_setting(
+                crate::Setting::CallbackToken,
+                "receiving message pushes (令牌, MP → 开发管理 → 消息推送)",
+            )
+            .with_env_hints()
+        })?;
+        let mut config = Self::new(CallbackToken::new(token).map_err(|e| e.with_env_hints())?);
+        if let Some(key) = read(&lookup, "XPAY_ENCODING_AES_KEY")? {
+            config = config.with_aes_key(EncodingAesKey::new(key).map_err(|e| e.with_env_hints())?);
+        }
+        if let Some(app_id) = read(&lookup, "XPAY_APP_ID")? {
+            config = config.with_app_id(app_id);
+        }
+        Ok(config)
+    }
+
     /// Sets the EncodingAESKey (消息加密密钥), needed for safe-mode (encrypted) pushes.
     pub fn with_aes_key(mut self, key: EncodingAesKey) -> Self {
         self.aes_key = Some(key);

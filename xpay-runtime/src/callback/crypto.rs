@@ -94,6 +94,7 @@ pub fn verify_signature(
 }
 
 /// `signature(token, timestamp, nonce)` with the token exposed only here.
+#[cfg(any(test, feature = "push-sender"))]
 pub(crate) fn token_signature(token: &CallbackToken, timestamp: &str, nonce: &str) -> String {
     signature(&[token.expose(), timestamp, nonce])
 }

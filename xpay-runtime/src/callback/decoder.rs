@@ -4,7 +4,6 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::Read;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
@@ -15,6 +14,7 @@ use super::error::{CallbackError, SignatureKind};
 use super::format::{parse_envelope, parse_message};
 use super::query::{Mode, PushQuery};
 use super::replay::{BodyDigest, QueryId, SeenQueries};
+use crate::clock::unix_now;
 use crate::meta::{EventMeta, SpecMeta};
 
 /// How many characters of a mismatching appid an error shows.
@@ -66,14 +66,6 @@ impl fmt::Debug for Decoder {
             .field("spec_events", &self.spec.events.len())
             .field("checks_replays", &self.seen.is_some())
             .finish()
-    }
-}
-
-/// Seconds since the Unix epoch, now.
-pub(crate) fn unix_now() -> i64 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
     }
 }
 

@@ -49,6 +49,7 @@ mod decoder;
 pub mod dedup;
 mod error;
 mod format;
+#[cfg(any(test, feature = "push-sender"))]
 mod push;
 mod query;
 pub mod replay;
@@ -67,16 +68,23 @@ use std::fmt;
 
 pub use config::{CallbackConfig, DEFAULT_MAX_BODY_BYTES, ReplyMode};
 pub use crypto::{
-    ENCODING_AES_KEY_LEN, EncodingAesKey, PAD_BLOCK, Plaintext, decrypt, encrypt, pad, signature,
-    unpad, verify_signature,
+    ENCODING_AES_KEY_LEN, EncodingAesKey, PAD_BLOCK, Plaintext, decrypt, signature, unpad,
+    verify_signature,
 };
+/// The sending side of message push, for a fake WeChat and tests (feature `push-sender`, which
+/// xpay-mock enables): WeChat's own encryption, signing and message writing. A receiver never
+/// needs these.
+#[cfg(any(test, feature = "push-sender"))]
+pub use crypto::{encrypt, pad};
 pub use decoder::{DecodedPush, Decoder, read_body_limited};
-pub use dedup::{Dedup, DedupStore, MemoryDedupStore};
 pub use error::{CallbackError, SignatureKind};
+#[cfg(any(test, feature = "push-sender"))]
 pub use format::render_message;
-pub use push::{SealParams, SignedPush, encrypt_push, sign_plain_push, sign_url_verification};
+#[cfg(any(test, feature = "push-sender"))]
+pub use push::{SignedPush, encrypt_push, sign_plain_push, sign_url_verification};
 pub use query::PushQuery;
-pub use replay::{MemorySeenQueries, SeenQueries};
+#[cfg(any(test, feature = "push-sender"))]
+pub use reply::SealParams;
 pub use reply::{FAILURE_ERRCODE, FAILURE_STATUS, Reply, ReplyBody, ReplyTo};
 pub use typed::{Push, RawPush};
 

@@ -1,42 +1,13 @@
 //! The sending side: signed and encrypted pushes as WeChat builds them, for a fake WeChat
 //! server and for tests.
 
-use rand::Rng as _;
-
 use super::Format;
 use super::crypto::{self, EncodingAesKey};
-use super::decoder::unix_now;
 use super::error::CallbackError;
 use super::format::{Scalar, render_fields};
 use super::query::PushQuery;
+use super::reply::SealParams;
 use crate::CallbackToken;
-
-/// What one signing or encryption draws at random: the timestamp, the nonce and the 16 bytes
-/// in front of an encrypted message. Fixed values make output deterministic (tests);
-/// [`SealParams::fresh`] draws real ones.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SealParams {
-    /// `timestamp`: Unix seconds, as text.
-    pub timestamp: String,
-    /// `nonce`: random text.
-    pub nonce: String,
-    /// The random prefix of the encrypted plaintext.
-    pub random: [u8; 16],
-}
-
-impl SealParams {
-    /// Now, a random 10-digit nonce and random prefix bytes.
-    pub fn fresh() -> Self {
-        let mut rng = rand::rng();
-        Self {
-            timestamp: unix_now().to_string(),
-            nonce: rng
-                .random_range(1_000_000_000u64..10_000_000_000)
-                .to_string(),
-            random: rng.random(),
-        }
-    }
-}
 
 /// A push ready to send: the query to put on the URL and the body to POST.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Replies to pushes: [`Reply`] is what the handler decided, [`ReplyBody`] what goes back over
 //! HTTP.
 
+use rand::Rng as _;
 use serde_json::Value;
 
 use super::Format;
@@ -9,7 +10,7 @@ use super::crypto;
 use super::decoder::{DecodedPush, Decoder};
 use super::error::CallbackError;
 use super::format::{Scalar, render_fields, render_message};
-use super::push::SealParams;
+use crate::clock::unix_now;
 
 /// The `ErrCode` of a [`Reply::Failure`].
 pub const FAILURE_ERRCODE: i64 = 1;
@@ -30,6 +31,33 @@ pub enum Reply {
     /// one element per field. `xpay_subscribe_ios_refund_query_notify` needs
     /// `{"result_code":0|1,"result_info":"…","evidence":"…"}`.
     Custom(Value),
+}
+
+/// What one signing or encryption draws at random: the timestamp, the nonce and the 16 bytes
+/// in front of an encrypted message. Fixed values make output deterministic (tests);
+/// [`SealParams::fresh`] draws real ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealParams {
+    /// `timestamp`: Unix seconds, as text.
+    pub timestamp: String,
+    /// `nonce`: random text.
+    pub nonce: String,
+    /// The random prefix of the encrypted plaintext.
+    pub random: [u8; 16],
+}
+
+impl SealParams {
+    /// Now, a random 10-digit nonce and random prefix bytes.
+    pub fn fresh() -> Self {
+        let mut rng = rand::rng();
+        Self {
+            timestamp: unix_now().to_string(),
+            nonce: rng
+                .random_range(1_000_000_000u64..10_000_000_000)
+                .to_string(),
+            random: rng.random(),
+        }
+    }
 }
 
 /// What a reply needs to know of the push it answers: its formats, whether it was encrypted,
@@ -109,12 +137,22 @@ impl Decoder {
         push: &P,
         reply: &Reply,
     ) -> Result<ReplyBody, CallbackError> {
-        self.reply_with(push, reply, &SealParams::fresh())
+        self.reply_sealed(push, reply, &SealParams::fresh())
     }
 
     /// [`reply`](Self::reply) with the timestamp, nonce and random prefix of an encrypted reply
-    /// given (deterministic output for tests).
+    /// given (deterministic output for tests; feature `push-sender`).
+    #[cfg(any(test, feature = "push-sender"))]
     pub fn reply_with<P: ReplyTo + ?Sized>(
+        &self,
+        push: &P,
+        reply: &Reply,
+        params: &SealParams,
+    ) -> Result<ReplyBody, CallbackError> {
+        self.reply_sealed(push, reply, params)
+    }
+
+    fn reply_sealed<P: ReplyTo + ?Sized>(
         &self,
         push: &P,
         reply: &Reply,

@@ -47,7 +47,7 @@ return 0",
 });
 
 /// A [`DedupStore`] in Redis, shared by every instance of an app: a push is handled by one of
-/// them, once. Keys come from [`Dedup::store_key`](crate::callback::Dedup::store_key)
+/// them, once. Keys come from [`Dedup::store_key`](crate::callback::dedup::Dedup::store_key)
 /// (`xpay:{app}:push:{event}:{key}`); a claim holds `claim:{random}` with the lease as its TTL,
 /// a handled push `done` with the retention.
 ///

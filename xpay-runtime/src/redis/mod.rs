@@ -3,7 +3,7 @@
 //!
 //! - [`RedisStore`]: the access token and its refresh lock, so that one instance refreshes;
 //! - [`RedisDedupStore`]: push dedup keys, so that each push is handled once
-//!   ([`Dedup`](crate::callback::Dedup));
+//!   ([`Dedup`](crate::callback::dedup::Dedup));
 //! - [`RedisSeenQueries`]: verified push queries with their body digests
 //!   ([`replay`](crate::callback::replay)).
 //!

@@ -39,7 +39,7 @@ return {token, redis.call('PTTL', KEYS[1])}",
 /// ```no_run
 /// # async fn demo() -> xpay_runtime::Result<()> {
 /// use xpay_runtime::Client;
-/// use xpay_runtime::token::RedisStore;
+/// use xpay_runtime::redis::RedisStore;
 ///
 /// let store = RedisStore::connect("redis://:password@10.0.0.5:6379/0").await?;
 /// let client = Client::builder()

@@ -58,6 +58,8 @@ struct Inner {
     poll_interval: Duration,
     refetch_interval: Duration,
     state: Mutex<State>,
+    /// The rejected token this manager dropped last, and when.
+    last_drop: tokio::sync::Mutex<Option<(AccessToken, Instant)>>,
 }
 
 #[derive(Default)]
@@ -67,8 +69,6 @@ struct State {
     /// The token last seen and its lifetime as known: exact for a token this manager fetched,
     /// else the time it had left when first seen (a lower bound).
     lifetime: Option<(AccessToken, Duration)>,
-    /// When this manager last dropped a rejected token.
-    last_drop: Option<Instant>,
     /// No background refresh before this instant (after a failed one).
     quiet_until: Option<Instant>,
 }
@@ -171,14 +171,19 @@ impl TokenManager {
     /// another rejected token was dropped less than the refetch interval ago.
     pub async fn invalidate(&self, token: &AccessToken) -> Result<Invalidation> {
         let inner = &self.inner;
+        // One invalidation at a time per manager: concurrent calls rejected with the same
+        // token all see the first one's drop, and none mistakes it for a second rejection.
+        let mut last = inner.last_drop.lock().await;
+        if last.as_ref().is_some_and(|(dropped, _)| dropped == token) {
+            return Ok(Invalidation::Replaced);
+        }
         let current = inner.store.get(&inner.key).await?;
         if !current.is_some_and(|stored| stored.token == *token) {
             return Ok(Invalidation::Replaced);
         }
-        let recent = inner
-            .state()
-            .last_drop
-            .is_some_and(|at| at.elapsed() < inner.refetch_interval);
+        let recent = last
+            .as_ref()
+            .is_some_and(|(_, at)| at.elapsed() < inner.refetch_interval);
         if recent {
             warn!(
                 key = %inner.key,
@@ -190,7 +195,7 @@ impl TokenManager {
         let dropped = inner.store.invalidate(&inner.key, token).await?;
         info!(key = %inner.key, dropped, "access token invalidated");
         if dropped {
-            inner.state().last_drop = Some(Instant::now());
+            *last = Some((token.clone(), Instant::now()));
             Ok(Invalidation::Dropped)
         } else {
             Ok(Invalidation::Replaced)
@@ -274,6 +279,7 @@ impl TokenManagerBuilder {
                 poll_interval: self.poll_interval,
                 refetch_interval: self.refetch_interval,
                 state: Mutex::new(State::default()),
+                last_drop: tokio::sync::Mutex::new(None),
             }),
         }
     }
@@ -877,6 +883,28 @@ mod tests {
         assert!(matches!(error, Error::Token { .. }), "{error:?}");
         assert_eq!(started.elapsed(), lock_ttl * 2);
         assert_eq!(source.calls(), 0);
+    }
+
+    /// Many calls rejected with the same token at once: one drop, the others see it replaced;
+    /// none mistakes the others' drop for a second rejection.
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_rejections_of_one_token_drop_it_once() {
+        let source = FakeSource::new(Duration::ZERO);
+        let manager = TokenManager::new(source.clone());
+        let t1 = manager.get().await.expect("first");
+        let mut tasks = JoinSet::new();
+        for _ in 0..50 {
+            let (manager, t1) = (manager.clone(), t1.clone());
+            tasks.spawn(async move { manager.invalidate(&t1).await.expect("invalidate") });
+        }
+        let mut outcomes = Vec::new();
+        while let Some(outcome) = tasks.join_next().await {
+            outcomes.push(outcome.expect("task"));
+        }
+        let count = |o: Invalidation| outcomes.iter().filter(|x| **x == o).count();
+        assert_eq!(count(Invalidation::Dropped), 1);
+        assert_eq!(count(Invalidation::Replaced), 49);
+        assert!(manager.get().await.expect("refetched") == token("T2"));
     }
 
     #[tokio::test(start_paused = true)]

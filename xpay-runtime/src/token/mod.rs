@@ -35,8 +35,6 @@ mod source;
 mod store;
 mod wechat;
 
-#[cfg(feature = "redis")]
-pub use crate::redis::RedisStore;
 pub use manager::{Invalidation, TokenManager, TokenManagerBuilder};
 pub use source::{FetchedToken, FixedTokenSource, TokenSource, store_key};
 pub use store::{LockToken, MemoryStore, StoredToken, TokenStore};

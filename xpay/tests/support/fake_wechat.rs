@@ -15,7 +15,8 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 use xpay::api::{OrderRef, QueryOrderRequest};
-use xpay::token::{RedisStore, TokenMode};
+use xpay::redis::RedisStore;
+use xpay::token::TokenMode;
 use xpay::{Client, RetryPolicy};
 
 pub const APP_ID: &str = "wxredis0000000001";

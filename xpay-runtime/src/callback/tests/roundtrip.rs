@@ -360,7 +360,7 @@ fn module_doc_example_runs() {
         let config = CallbackConfig::new(CallbackToken::new("token")?)
             .with_aes_key(EncodingAesKey::new(KEY)?)
             .with_app_id(APP_ID);
-        let decoder = Decoder::new(config, &spec::SPEC);
+        let decoder = Decoder::new(config, &api::SPEC);
         let query = PushQuery::parse(&raw_query);
         let push = decoder.decode(&query, pushed.body.as_bytes())?;
         assert_eq!(push.event.as_deref(), Some("xpay_goods_deliver_notify"));
