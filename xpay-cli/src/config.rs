@@ -1,7 +1,9 @@
 //! Settings from flags or `XPAY_*` environment variables, resolved per command into a
 //! [`ClientBuilder`] or, for the `callback` commands, a [`CallbackConfig`].
 //!
-//! A flag wins over its variable; an empty variable counts as unset. Each command resolves
+//! A flag wins over its variable; an empty variable counts as unset, but an empty flag is an
+//! error naming it (a `--base-url "$UNSET"` must not fall back to the real WeChat). Each
+//! command resolves
 //! only the settings it uses and passes the rest nowhere, so `sign-payment` never looks at the
 //! AppSecret and `call` never needs the offer id. What is missing is reported by the runtime
 //! when it is needed, naming the variable to set.
@@ -21,10 +23,11 @@ pub fn var(setting: Setting) -> &'static str {
 type Flag<'a> = (Setting, Option<String>);
 
 /// A lookup for the library's `from_lookup` readers: each of `flags`' settings from its flag
-/// when given, else from the environment (the library's [`process_env`]); every other
-/// variable unset, so a command reads only its own settings.
+/// when given (an empty one is an error), else from the environment (the library's
+/// [`process_env`]); every other variable unset, so a command reads only its own settings.
 fn lookup<'a>(flags: &'a [Flag<'a>]) -> impl Fn(&str) -> Result<Option<String>, String> + 'a {
     move |name: &str| match flags.iter().find(|(s, _)| s.env_var() == Some(name)) {
+        Some((_, Some(flag))) if flag.is_empty() => Err("is empty".into()),
         Some((_, Some(flag))) => Ok(Some(flag.clone())),
         Some((_, None)) => process_env(name),
         None => Ok(None),
@@ -50,15 +53,26 @@ fn flag_name(setting: Setting) -> &'static str {
     }
 }
 
+/// Where a setting's value came from, for messages: its flag when one was given, else its
+/// variable.
+fn source(setting: Setting, flags: &[Flag<'_>]) -> &'static str {
+    if flags
+        .iter()
+        .any(|(s, value)| *s == setting && value.is_some())
+    {
+        flag_name(setting)
+    } else {
+        var(setting)
+    }
+}
+
 /// A setting error, naming the flag when the value came from one (the library names the
 /// variable).
 fn failure(e: xpay::Error, flags: &[Flag<'_>]) -> Failure {
     if let xpay::Error::InvalidSetting {
         setting, problem, ..
     } = &e
-        && flags
-            .iter()
-            .any(|(s, value)| s == setting && value.is_some())
+        && source(*setting, flags).starts_with("--")
     {
         return Failure::msg(format_args!("{}: {problem}", flag_name(*setting)));
     }
@@ -130,9 +144,9 @@ pub async fn api_client(
     {
         // Strict connect: an unreachable Redis is an error here rather than a private fetch,
         // which in classic mode would invalidate the production instances' token.
-        let store = xpay::redis::RedisStore::connect(&url)
-            .await
-            .map_err(|e| Failure::msg(format_args!("{}: {e}", var(Setting::RedisUrl))))?;
+        let store = xpay::redis::RedisStore::connect(&url).await.map_err(|e| {
+            Failure::msg(format_args!("{}: {e}", source(Setting::RedisUrl, &flags)))
+        })?;
         b = b.token_store(store);
     }
     b.build().map_err(|e| failure(e, &flags))

@@ -248,6 +248,48 @@ fn flags_win_over_variables() {
     assert!(sign_data.starts_with(r#"{"offerId":"999","#), "{sign_data}");
 }
 
+/// An empty flag (`--base-url "$UNSET"` in a script) is an error naming the flag: it neither
+/// falls back to its variable nor to the real WeChat. A bad `--redis-url` is blamed on the
+/// flag, without its password.
+#[test]
+fn an_empty_or_bad_flag_is_blamed_on_the_flag() {
+    let api_vars = [
+        ("XPAY_APP_ID", APP_ID),
+        ("XPAY_APP_SECRET", APP_SECRET),
+        ("XPAY_APP_KEY", PROD_KEY),
+        ("XPAY_BASE_URL", "http://127.0.0.1:9"),
+    ];
+    let call = |flag: &str| {
+        xpay(
+            &[
+                "call",
+                "query_order",
+                flag,
+                "--json",
+                r#"{"openid":"o","order_id":"x"}"#,
+            ],
+            &api_vars,
+        )
+    };
+    let line = call("--base-url=").fails_with(&["--base-url", "empty"], &[APP_SECRET]);
+    assert!(!line.contains("XPAY_BASE_URL"), "{line}");
+    call("--app-secret=").fails_with(&["--app-secret", "empty"], &[APP_SECRET]);
+    call("--redis-url=redis://:pa55word@[x").fails_with(&["--redis-url"], &["pa55word"]);
+
+    let pay = xpay(
+        &[
+            "sign-payment",
+            "--mode=coin",
+            "--buy-quantity=1",
+            "--out-trade-no=empty_0001",
+            "--app-key=",
+        ],
+        PAY_VARS,
+    );
+    let line = pay.fails_with(&["--app-key", "empty"], &[PROD_KEY]);
+    assert!(!line.contains("set XPAY_APP_KEY"), "{line}");
+}
+
 #[test]
 fn order_rules_come_from_the_library() {
     let base = [

@@ -122,8 +122,11 @@ pub(crate) struct Inner {
     pub(crate) max_response_bytes: usize,
     /// Cross-cutting behaviour around each request.
     pub(crate) hook: Option<Arc<dyn crate::hook::Hook>>,
-    /// Whether the settings came from the environment, so errors name its variables.
-    pub(crate) from_env: bool,
+    /// Which settings came from the environment, so errors name their variables.
+    pub(crate) provenance: crate::settings::Provenance,
+    /// What is missing when `tokens` is `None`: the app id when only it lacks, else a token
+    /// source.
+    pub(crate) token_gap: Setting,
 }
 
 impl fmt::Debug for Client {
@@ -190,7 +193,11 @@ impl Client {
                 _ => true,
             };
             if !present {
-                return Err(self.hint(Error::missing_setting(setting, "starting up")));
+                let missing = match setting {
+                    Setting::TokenSource => i.token_gap,
+                    other => other,
+                };
+                return Err(self.hint(Error::missing_setting(missing, "starting up")));
             }
         }
         Ok(())
@@ -227,7 +234,7 @@ impl Client {
     pub(crate) fn tokens(&self) -> Result<&TokenManager> {
         self.inner.tokens.as_ref().ok_or_else(|| {
             self.hint(Error::missing_setting(
-                Setting::TokenSource,
+                self.inner.token_gap,
                 "calling WeChat",
             ))
         })
@@ -238,14 +245,10 @@ impl Client {
             .map_err(|e| Error::invalid_setting(Setting::BaseUrl, e.to_string()))
     }
 
-    /// Adds the environment variable to set to a missing-setting error, when the client was
-    /// configured from the environment.
+    /// Adds the environment variable to set to a setting error, when that setting came from
+    /// the environment.
     pub(crate) fn hint(&self, e: Error) -> Error {
-        if self.inner.from_env {
-            e.with_env_hints()
-        } else {
-            e
-        }
+        self.inner.provenance.hint(e)
     }
 
     /// Text that came from the network, made safe to store in an error or log: every secret
@@ -311,8 +314,9 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     max_response_bytes: Option<usize>,
     hook: Option<Arc<dyn crate::hook::Hook>>,
-    from_env: bool,
-    problem: Option<Error>,
+    provenance: crate::settings::Provenance,
+    /// Variables `from_lookup` could not read; one overridden in code no longer counts.
+    problems: Vec<Error>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -345,13 +349,16 @@ impl ClientBuilder {
     /// | `XPAY_OFFER_ID` | [`offer_id`](Self::offer_id) |
     /// | `XPAY_APP_KEY` | [`app_key`](Self::app_key) (production, 现网) |
     /// | `XPAY_SANDBOX_APP_KEY` | [`sandbox_app_key`](Self::sandbox_app_key) (沙箱) |
-    /// | `XPAY_ENV` | [`env`](Self::env): `0` production (default) or `1` sandbox |
+    /// | `XPAY_ENV` | [`env`](Self::env): `0` or `production` (default), `1` or `sandbox` |
     /// | `XPAY_BASE_URL` | [`base_url`](Self::base_url) |
     /// | `XPAY_TOKEN_MODE` | [`token_mode`](Self::token_mode): `stable` (default) or `classic` |
     ///
     /// An empty variable counts as unset. Each setting is needed only by the calls that use it,
-    /// and errors about a missing one name its variable. A variable that is not UTF-8, or an
-    /// invalid `XPAY_ENV` or `XPAY_TOKEN_MODE`, makes [`build`](Self::build) fail. A shared
+    /// and errors about a missing one name its variable (unless a builder method set it
+    /// afterwards: then the error is the program's). A variable that is not UTF-8, is only
+    /// whitespace or has whitespace around its value, or an invalid `XPAY_ENV` or
+    /// `XPAY_TOKEN_MODE`, makes [`build`](Self::build) fail, unless a builder method replaced
+    /// that setting. A shared
     /// token store (`XPAY_REDIS_URL`) is connected by the application:
     /// [`settings::redis_url`](crate::settings::redis_url).
     pub fn from_env() -> ClientBuilder {
@@ -362,14 +369,12 @@ impl ClientBuilder {
     /// or why it cannot be read): for tests, or for command-line flags that override the
     /// environment.
     pub fn from_lookup(lookup: impl crate::settings::Lookup) -> ClientBuilder {
-        let mut b = ClientBuilder {
-            from_env: true,
-            ..ClientBuilder::default()
-        };
+        let mut b = ClientBuilder::default();
+        b.provenance.from_env = true;
         let mut get = |name: &'static str| match crate::settings::read(&lookup, name) {
             Ok(v) => v,
             Err(problem) => {
-                b.problem.get_or_insert(problem);
+                b.problems.push(problem);
                 None
             }
         };
@@ -392,18 +397,15 @@ impl ClientBuilder {
         if let Some(env) = env {
             match env.parse::<Env>() {
                 Ok(e) => b.env = e,
-                Err(problem) => {
-                    b.problem
-                        .get_or_insert(Error::invalid_setting(Setting::Env, problem));
-                }
+                Err(problem) => b
+                    .problems
+                    .push(Error::invalid_setting(Setting::Env, problem)),
             }
         }
         if let Some(mode) = mode {
             match mode.parse::<TokenMode>() {
                 Ok(m) => b.token_mode = m,
-                Err(e) => {
-                    b.problem.get_or_insert(e);
-                }
+                Err(e) => b.problems.push(e),
             }
         }
         b
@@ -411,12 +413,14 @@ impl ClientBuilder {
 
     /// The mini program's app id (`wx…`).
     pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
+        self.provenance.set_in_code(Setting::AppId);
         self.app_id = Some(app_id.into());
         self
     }
 
     /// The AppSecret, to fetch access tokens and call `code2session`.
     pub fn app_secret(mut self, secret: impl Into<String>) -> Self {
+        self.provenance.set_in_code(Setting::AppSecret);
         self.app_secret = Some(secret.into());
         self
     }
@@ -424,12 +428,14 @@ impl ClientBuilder {
     /// Use this access token as it is and fetch none (for tools and tests). WeChat rejecting
     /// it is an error at once: there is nothing to refresh it from.
     pub fn access_token(mut self, token: impl Into<String>) -> Self {
+        self.provenance.set_in_code(Setting::AccessToken);
         self.access_token = Some(token.into());
         self
     }
 
     /// Take tokens from this source (e.g. a central token service) instead of WeChat.
     pub fn token_source(mut self, source: impl TokenSource + 'static) -> Self {
+        self.provenance.set_in_code(Setting::TokenSource);
         self.token_source = Some(Arc::new(source));
         self
     }
@@ -442,6 +448,7 @@ impl ClientBuilder {
 
     /// `stable_token` (default) or the classic `/cgi-bin/token`.
     pub fn token_mode(mut self, mode: TokenMode) -> Self {
+        self.provenance.set_in_code(Setting::TokenMode);
         self.token_mode = mode;
         self
     }
@@ -464,24 +471,29 @@ impl ClientBuilder {
 
     /// The offer id (MP → 虚拟支付 → 基本配置), for payments and actions that send it.
     pub fn offer_id(mut self, offer_id: impl Into<String>) -> Self {
+        self.provenance.set_in_code(Setting::OfferId);
         self.offer_id = Some(offer_id.into());
         self
     }
 
     /// The production (现网) AppKey.
     pub fn app_key(mut self, key: impl Into<String>) -> Self {
+        self.provenance
+            .set_in_code(Setting::AppKey(Env::Production));
         self.app_key = Some(key.into());
         self
     }
 
     /// The sandbox (沙箱) AppKey.
     pub fn sandbox_app_key(mut self, key: impl Into<String>) -> Self {
+        self.provenance.set_in_code(Setting::AppKey(Env::Sandbox));
         self.sandbox_app_key = Some(key.into());
         self
     }
 
     /// The env to use where a body does not say (production by default).
     pub fn env(mut self, env: Env) -> Self {
+        self.provenance.set_in_code(Setting::Env);
         self.env = env;
         self
     }
@@ -489,6 +501,7 @@ impl ClientBuilder {
     /// Replaces `https://api.weixin.qq.com` for `/xpay/*`, `/cgi-bin/*`, `/sns/*` and
     /// `/wxa/*` (tests, the fake server).
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.provenance.set_in_code(Setting::BaseUrl);
         self.base_url = Some(url.into());
         self
     }
@@ -538,16 +551,19 @@ impl ClientBuilder {
     }
 
     /// Builds the client, checking what is given: [`Error::InvalidSetting`] names the setting
-    /// (and its environment variable, for a builder from [`from_env`](Self::from_env)).
+    /// (and its environment variable, when [`from_env`](Self::from_env) read it).
     pub fn build(self) -> Result<Client> {
-        let from_env = self.from_env;
-        self.build_checked()
-            .map_err(|e| if from_env { e.with_env_hints() } else { e })
+        let provenance = self.provenance.clone();
+        self.build_checked().map_err(|e| provenance.hint(e))
     }
 
     fn build_checked(self) -> Result<Client> {
-        let from_env = self.from_env;
-        if let Some(problem) = self.problem {
+        let provenance = self.provenance;
+        if let Some(problem) = self
+            .problems
+            .into_iter()
+            .find(|p| p.setting().is_none_or(|s| provenance.read_from_env(s)))
+        {
             return Err(problem);
         }
         let base_url = self
@@ -568,11 +584,20 @@ impl ClientBuilder {
                 format!("the scheme `{}` must be http or https", parsed.scheme()),
             ));
         }
-        if parsed.password().is_some() || !parsed.username().is_empty() {
-            return Err(Error::invalid_setting(
-                Setting::BaseUrl,
-                "must not carry credentials",
-            ));
+        // Not echoed either: a query may carry a token.
+        let problem = if parsed.password().is_some() || !parsed.username().is_empty() {
+            Some("must not carry credentials")
+        } else if parsed.host_str().is_none_or(str::is_empty) {
+            Some("has no host")
+        } else if parsed.query().is_some() {
+            Some("must not have a query (`?…`): request paths are appended to it")
+        } else if parsed.fragment().is_some() {
+            Some("must not have a fragment (`#…`): request paths are appended to it")
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(Error::invalid_setting(Setting::BaseUrl, problem));
         }
         let loopback = is_loopback(&parsed);
         let http = match self.http {
@@ -655,6 +680,11 @@ impl ClientBuilder {
             )),
             _ => None,
         };
+        let token_gap = if app_secret.is_some() && self.app_id.is_none() {
+            Setting::AppId
+        } else {
+            Setting::TokenSource
+        };
         let tokens = match source {
             Some(source) => {
                 let store: Arc<dyn TokenStore> = self
@@ -684,7 +714,8 @@ impl ClientBuilder {
                     .max_response_bytes
                     .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
                 hook: self.hook,
-                from_env,
+                provenance,
+                token_gap,
             }),
         })
     }

@@ -47,14 +47,17 @@ impl fmt::Display for Env {
 impl std::str::FromStr for Env {
     type Err = String;
 
-    /// Accepts `0`/`1` and `production`/`sandbox`.
+    /// Accepts `0` or `production` (also `prod`), `1` or `sandbox`, in any case.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "0" | "production" | "prod" => Ok(Env::Production),
-            "1" | "sandbox" => Ok(Env::Sandbox),
-            other => Err(format!(
-                "env must be 0 (production) or 1 (sandbox), got {other:?}"
-            )),
+        if s == "0" || s.eq_ignore_ascii_case("production") || s.eq_ignore_ascii_case("prod") {
+            Ok(Env::Production)
+        } else if s == "1" || s.eq_ignore_ascii_case("sandbox") {
+            Ok(Env::Sandbox)
+        } else {
+            Err(format!(
+                "must be 0 or production, 1 or sandbox; got \"{}\"",
+                crate::escape_controls(s)
+            ))
         }
     }
 }

@@ -378,6 +378,17 @@ impl Error {
         self
     }
 
+    /// The setting a configuration error is about.
+    pub(crate) fn setting(&self) -> Option<Setting> {
+        match self {
+            Error::MissingAppKey { env, .. } => Some(Setting::AppKey(*env)),
+            Error::MissingSetting { setting, .. } | Error::InvalidSetting { setting, .. } => {
+                Some(*setting)
+            }
+            _ => None,
+        }
+    }
+
     /// Names the environment variables of missing settings (for clients built from the
     /// environment).
     pub(crate) fn with_env_hints(mut self) -> Error {

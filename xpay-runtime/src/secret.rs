@@ -92,21 +92,32 @@ pub(crate) fn scrub<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) 
     escape_controls(&out)
 }
 
-/// `text` with control characters escaped (`\n` → `\\n`, ESC → `\\u{1b}`); everything else,
-/// Chinese included, kept as it is.
+/// `text` with control characters escaped (`\n` → `\\n`, ESC → `\\u{1b}`), and the
+/// invisible bidirectional marks and overrides (U+061C, U+200E/F, U+202A–U+202E,
+/// U+2066–U+2069) that can make a terminal line read differently from what it holds
+/// (`\\u{202e}`); everything else, Chinese included, kept as it is.
 pub fn escape_controls(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(needs_escape) {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if c.is_control() {
+        if needs_escape(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// A control character or an invisible bidi mark.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 #[cfg(test)]
@@ -119,6 +130,7 @@ mod tests {
         let cleaned = scrub(text, ["TOKEN-123", ""]);
         assert_eq!(cleaned, "invalid credential [REDACTED] \\u{1b}[2J\\nFAKE");
         assert_eq!(escape_controls("余额不足"), "余额不足");
+        assert_eq!(escape_controls("ok\u{202e}gnp.exe"), "ok\\u{202e}gnp.exe");
     }
 
     proptest::proptest! {
