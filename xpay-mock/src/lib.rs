@@ -43,6 +43,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! xpay-mock turns on the `push-sender` and `serde-roundtrip` features of `xpay`. As a
+//! dev-dependency it turns them on for your test builds only (Cargo unifies features), so code
+//! that compiles in your tests because of them, deserializing a request type say, can fail
+//! in `cargo build`.
+//!
 //! A command-line front end starts a server with [`MockConfig::with_port`], prints
 //! [`MockServer::env_lines`], and calls [`MockServer::shutdown`] on Ctrl-C; everything the
 //! library methods do is also reachable over HTTP under `/mock/*` (see [`MockServer`]).

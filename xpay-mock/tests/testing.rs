@@ -247,3 +247,26 @@ async fn an_inbox_waits_for_a_while_then_says_so() {
     assert_eq!(inbox.requests(), 0);
     inbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_received_push_replays_through_a_decoder_of_ones_own() {
+    let server = start().await;
+    let mut inbox = server.push_inbox().await.expect("inbox");
+    let (openid, _) = login(&server, "eve");
+    server
+        .pay(xpay_mock::Payment::coin(&openid, "replay_order_1", 7))
+        .await
+        .expect("pay");
+    let received = inbox.next().await.expect("a push");
+    let decoder = xpay::callback::Decoder::new(server.callback_config(), &xpay::api::SPEC);
+    let decoded = decoder
+        .decode(&received.query, &received.body)
+        .expect("the push as sent decodes");
+    assert_eq!(decoded.event.as_deref(), Some("xpay_coin_pay_notify"));
+    assert_eq!(
+        decoded.get("OutTradeNo").and_then(|v| v.as_str()),
+        Some("replay_order_1")
+    );
+    assert!(received.push.raw.encrypted);
+    inbox.shutdown().await;
+}

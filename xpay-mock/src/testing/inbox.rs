@@ -26,6 +26,9 @@ use crate::serving::Serving;
 /// Where the inbox serves the push router: its URL is `http://127.0.0.1:PORT/wechat/push`.
 pub const PUSH_PATH: &str = "/wechat/push";
 
+/// The largest push body the inbox keeps (16 MiB), far above any push WeChat sends.
+const MAX_KEPT_BODY: usize = 16 << 20;
+
 /// How long [`PushInbox::next`] waits for a push: 10 s.
 pub const DEFAULT_PUSH_WAIT: Duration = Duration::from_secs(10);
 
@@ -39,6 +42,9 @@ pub struct ReceivedPush {
     /// The query it came with (`signature`, `timestamp`, `nonce`, `encrypt_type`,
     /// `msg_signature`, …).
     pub query: PushQuery,
+    /// The body as it was sent (encrypted in safe mode): with [`query`](Self::query), the
+    /// exact push to replay through a [`Decoder`](xpay::callback::Decoder) of your own.
+    pub body: Vec<u8>,
     /// The HTTP status of the reply.
     pub status: u16,
     /// The reply body sent back: WeChat's success answer in the push's format (encrypted with
@@ -114,6 +120,12 @@ async fn capture(State(c): State<Arc<Capture>>, request: Request, next: Next) ->
         tracing::warn!("a push whose sender hung up was dropped");
     }
     let query = PushQuery::parse(request.uri().query().unwrap_or_default());
+    // Kept for the test; a body over the limit reaches the router empty and is refused.
+    let (parts, body) = request.into_parts();
+    let sent = axum::body::to_bytes(body, MAX_KEPT_BODY)
+        .await
+        .unwrap_or_default();
+    let request = Request::from_parts(parts, Body::from(sent.clone()));
     let response = next.run(request).await;
     let Some(push) = c.take() else {
         return response;
@@ -126,6 +138,7 @@ async fn capture(State(c): State<Arc<Capture>>, request: Request, next: Next) ->
     let _ = c.tx.send(ReceivedPush {
         push,
         query,
+        body: sent.to_vec(),
         status: parts.status.as_u16(),
         reply: String::from_utf8_lossy(&bytes).into_owned(),
     });
