@@ -75,40 +75,23 @@ impl Scalar {
 pub(crate) struct RawField {
     #[serde(rename = "type")]
     pub(crate) ty: Spanned<String>,
-    #[serde(default)]
     pub(crate) doc: Option<String>,
-    #[serde(default)]
     pub(crate) required: Option<Spanned<bool>>,
-    #[serde(default)]
     pub(crate) fill: Option<Spanned<String>>,
-    #[serde(default)]
     pub(crate) default: Option<Spanned<Scalar>>,
-    #[serde(default)]
     pub(crate) rust_name: Option<Spanned<String>>,
-    #[serde(default)]
     pub(crate) min_len: Option<Spanned<u32>>,
-    #[serde(default)]
     pub(crate) max_len: Option<Spanned<u32>>,
-    #[serde(default)]
     pub(crate) charset: Option<Spanned<String>>,
-    #[serde(default)]
     pub(crate) no_leading: Option<Spanned<String>>,
-    #[serde(default)]
     pub(crate) min: Option<Spanned<i64>>,
-    #[serde(default)]
     pub(crate) max: Option<Spanned<i64>>,
-    #[serde(default)]
     pub(crate) modes: Option<Spanned<Vec<Spanned<String>>>>,
-    #[serde(default)]
     pub(crate) min_items: Option<Spanned<u32>>,
-    #[serde(default)]
     pub(crate) max_items: Option<Spanned<u32>>,
-    #[serde(default)]
     pub(crate) required_unless: Option<Spanned<Ordered<Vec<Spanned<Scalar>>>>>,
-    #[serde(default)]
     pub(crate) value: Option<Spanned<Scalar>>,
     /// Removed in xpay-rs 0.2; kept only to point at the replacement.
-    #[serde(default)]
     pub(crate) required_in: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
@@ -116,15 +99,11 @@ pub(crate) struct RawField {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawType {
-    #[serde(default)]
     pub(crate) doc: Option<String>,
-    #[serde(default)]
     pub(crate) fields: Option<Spanned<Ordered<RawField>>>,
     #[serde(default, rename = "enum")]
     pub(crate) repr: Option<Spanned<String>>,
-    #[serde(default)]
     pub(crate) values: Option<Vec<RawEnumValue>>,
-    #[serde(default)]
     pub(crate) one_of: Option<Spanned<Ordered<RawField>>>,
 }
 
@@ -134,7 +113,6 @@ pub(crate) struct RawType {
 pub(crate) struct RawEnumValue {
     pub(crate) value: Spanned<Scalar>,
     pub(crate) name: Spanned<String>,
-    #[serde(default)]
     pub(crate) doc: Option<String>,
 }
 
@@ -143,22 +121,15 @@ pub(crate) struct RawEnumValue {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawAction {
     pub(crate) name: Spanned<String>,
-    #[serde(default)]
     pub(crate) alias: Option<Spanned<String>>,
-    #[serde(default)]
     pub(crate) path: Option<Spanned<String>>,
-    #[serde(default)]
     pub(crate) signing: Option<Spanned<String>>,
-    #[serde(default)]
     pub(crate) retry: Option<Spanned<String>>,
-    #[serde(default)]
     pub(crate) idempotency_key: Option<Spanned<String>>,
-    #[serde(default)]
     pub(crate) doc: Option<String>,
     #[serde(default)]
     pub(crate) request: Ordered<RawField>,
     /// Replaced by one_of types; kept only to point at the replacement.
-    #[serde(default)]
     pub(crate) one_of: Option<Spanned<serde::de::IgnoredAny>>,
     #[serde(default)]
     pub(crate) response: Ordered<RawField>,
@@ -169,12 +140,9 @@ pub(crate) struct RawAction {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawPayment {
     pub(crate) name: Spanned<String>,
-    #[serde(default)]
     pub(crate) rust_name: Option<Spanned<String>>,
-    #[serde(default)]
     pub(crate) doc: Option<String>,
     pub(crate) uri: Spanned<String>,
-    #[serde(default)]
     pub(crate) sign_env: Option<Spanned<u8>>,
     #[serde(default)]
     pub(crate) modes: Ordered<Spanned<String>>,
@@ -186,13 +154,9 @@ pub(crate) struct RawPayment {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawEvent {
     pub(crate) name: Spanned<String>,
-    #[serde(default)]
     pub(crate) rust_name: Option<Spanned<String>>,
-    #[serde(default)]
     pub(crate) doc: Option<String>,
-    #[serde(default)]
     pub(crate) dedup_key: Option<Spanned<OneOrMany>>,
-    #[serde(default)]
     pub(crate) reply: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) fields: Ordered<RawField>,
@@ -204,9 +168,7 @@ pub(crate) struct RawEvent {
 pub(crate) struct RawError {
     pub(crate) code: Spanned<i64>,
     pub(crate) name: Spanned<String>,
-    #[serde(default)]
     pub(crate) message: Option<String>,
-    #[serde(default)]
     pub(crate) fix: Option<String>,
 }
 
@@ -247,13 +209,11 @@ impl<'de> Deserialize<'de> for OneOrMany {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSpec {
     pub(crate) version: Spanned<u32>,
-    #[serde(default)]
     pub(crate) base_url: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) types: Ordered<RawType>,
     pub(crate) actions: Vec<RawAction>,
     /// Replaced by `payments:`; kept only to point at the replacement.
-    #[serde(default)]
     pub(crate) payment: Option<Spanned<serde::de::IgnoredAny>>,
     #[serde(default)]
     pub(crate) payments: Vec<RawPayment>,

@@ -7,6 +7,7 @@ use super::types::{Shape, shape};
 use crate::model::*;
 use crate::names::{pascal, payment_order, snake};
 use crate::parse::{OneOrMany, Ordered, RawAction, RawError, RawField, RawSpec};
+use serde_saphyr::Spanned;
 
 /// Builds the model.
 pub(super) fn spec(raw: &RawSpec, table: &Table<'_>) -> Spec {
@@ -56,11 +57,7 @@ pub(super) fn spec(raw: &RawSpec, table: &Table<'_>) -> Spec {
             .iter()
             .map(|p| Payment {
                 name: p.name.value.clone(),
-                rust_name: p
-                    .rust_name
-                    .as_ref()
-                    .map(|r| r.value.clone())
-                    .unwrap_or_else(|| payment_order(&p.name.value)),
+                rust_name: rust_name_or(&p.rust_name, || payment_order(&p.name.value)),
                 doc: p.doc.clone().unwrap_or_default(),
                 uri: p.uri.value.clone(),
                 modes: p
@@ -79,11 +76,7 @@ pub(super) fn spec(raw: &RawSpec, table: &Table<'_>) -> Spec {
             .iter()
             .map(|e| Event {
                 name: e.name.value.clone(),
-                rust_name: e
-                    .rust_name
-                    .as_ref()
-                    .map(|r| r.value.clone())
-                    .unwrap_or_else(|| pascal(&e.name.value)),
+                rust_name: rust_name_or(&e.rust_name, || pascal(&e.name.value)),
                 doc: e.doc.clone().unwrap_or_default(),
                 dedup_key: match e.dedup_key.as_ref().map(|k| &k.value) {
                     None => Vec::new(),
@@ -97,6 +90,11 @@ pub(super) fn spec(raw: &RawSpec, table: &Table<'_>) -> Spec {
         errors: errcodes(&raw.errors),
         client_errors: errcodes(&raw.client_errors),
     }
+}
+
+/// The `rust_name` the spec gives, or the name derived from the wire name.
+fn rust_name_or(given: &Option<Spanned<String>>, derive: impl FnOnce() -> String) -> String {
+    given.as_ref().map_or_else(derive, |r| r.value.clone())
 }
 
 fn steps(path: &str) -> Vec<String> {
@@ -138,11 +136,7 @@ fn fields(table: &Table<'_>, list: &Ordered<RawField>) -> Vec<Field> {
             let ty = table.ty(&f.ty.value).unwrap_or(Ty::String);
             Field {
                 wire: key.value.clone(),
-                rust: f
-                    .rust_name
-                    .as_ref()
-                    .map(|r| r.value.clone())
-                    .unwrap_or_else(|| snake(&key.value)),
+                rust: rust_name_or(&f.rust_name, || snake(&key.value)),
                 doc: f.doc.clone().unwrap_or_default(),
                 required: f.required.as_ref().is_some_and(|r| r.value),
                 fill: match f.fill.as_ref().map(|s| s.value.as_str()) {

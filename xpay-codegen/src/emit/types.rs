@@ -56,6 +56,22 @@ fn english(doc: &str) -> &str {
     doc.rsplit_once(" — ").map_or(doc, |(_, en)| en).trim()
 }
 
+/// What differs between an integer and a string enum: its wire type, how that is read and
+/// written, and how text parses into it. The rest of an enum's items are the same.
+struct Wire {
+    ty: TokenStream,
+    copy: TokenStream,
+    lits: Vec<TokenStream>,
+    getter: TokenStream,
+    get_unknown: TokenStream,
+    from_wire: TokenStream,
+    from_ty: TokenStream,
+    new_unknown: TokenStream,
+    from_str: TokenStream,
+    serialize: TokenStream,
+    deserialize: TokenStream,
+}
+
 fn emit_enum(cx: &Cx<'_>, t: &TypeDef, repr: Repr, values: &[EnumValue]) -> TokenStream {
     let rt = cx.rt();
     let name = type_ident(&t.name);
@@ -94,154 +110,137 @@ fn emit_enum(cx: &Cx<'_>, t: &TypeDef, repr: Repr, values: &[EnumValue]) -> Toke
             }
         }
     };
-    match repr {
-        Repr::Int => {
-            let lits: Vec<i64> = values
+    let w = match repr {
+        Repr::Int => Wire {
+            ty: quote!(i64),
+            copy: quote!(::core::marker::Copy,),
+            lits: values
                 .iter()
-                .map(|v| v.value.parse::<i64>().unwrap_or_default())
-                .collect();
-            quote! {
-                #doc
-                #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash)]
-                #[non_exhaustive]
-                pub enum #name {
-                    #(#variants)*
-                    #[doc = #unknown_doc]
-                    Unknown(#rt::UnknownValue<i64>),
+                .map(|v| {
+                    let n = v.value.parse::<i64>().unwrap_or_default();
+                    quote!(#n)
+                })
+                .collect(),
+            getter: quote!(pub const fn wire(&self) -> i64),
+            get_unknown: quote!(*v.__get()),
+            from_wire: quote!(pub const fn from_wire(v: i64)),
+            from_ty: quote!(i64),
+            new_unknown: quote!(other),
+            from_str: quote! {
+                type Err = #rt::ParseEnumError;
+
+                /// Parses the wire value written as digits (`"2"`).
+                fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                    s.trim()
+                        .parse::<i64>()
+                        .map(Self::from_wire)
+                        .map_err(|_| #rt::ParseEnumError::__new(#type_name, s, "an integer"))
                 }
+            },
+            serialize: quote!(s.serialize_i64(self.wire())),
+            deserialize: quote!(__xpay_private::lenient::enum_int(d).map(Self::from_wire)),
+        },
+        Repr::String => Wire {
+            ty: quote!(::std::string::String),
+            copy: quote!(),
+            lits: values
+                .iter()
+                .map(|v| {
+                    let l = v.value.as_str();
+                    quote!(#l)
+                })
+                .collect(),
+            getter: quote!(pub fn as_str(&self) -> &str),
+            get_unknown: quote!(v.__get().as_str()),
+            from_wire: quote!(pub fn from_wire(v: &str)),
+            from_ty: quote!(&str),
+            new_unknown: quote!(::std::string::String::from(other)),
+            from_str: quote! {
+                type Err = ::core::convert::Infallible;
 
-                impl #name {
-                    /// The wire value.
-                    pub const fn wire(&self) -> i64 {
-                        match self {
-                            #(Self::#idents => #lits,)*
-                            Self::Unknown(v) => *v.__get(),
-                        }
-                    }
-
-                    /// The value for a wire value; one the spec does not list is kept as
-                    /// [`Self::Unknown`].
-                    pub const fn from_wire(v: i64) -> Self {
-                        match v {
-                            #(#lits => Self::#idents,)*
-                            other => Self::Unknown(#rt::UnknownValue::__new(other)),
-                        }
-                    }
-
-                    #common
+                /// Parses the wire value; one the spec does not list is kept as
+                /// [`Self::Unknown`].
+                fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
+                    ::core::result::Result::Ok(Self::from_wire(s))
                 }
+            },
+            serialize: quote!(s.serialize_str(self.as_str())),
+            deserialize: quote!(__xpay_private::lenient::enum_str(d).map(|s| Self::from_wire(&s))),
+        },
+    };
+    let Wire {
+        ty: wire_ty,
+        copy,
+        lits,
+        getter,
+        get_unknown,
+        from_wire,
+        from_ty,
+        new_unknown,
+        from_str,
+        serialize,
+        deserialize,
+    } = w;
+    quote! {
+        #doc
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, #copy ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash)]
+        #[non_exhaustive]
+        pub enum #name {
+            #(#variants)*
+            #[doc = #unknown_doc]
+            Unknown(#rt::UnknownValue<#wire_ty>),
+        }
 
-                impl ::core::convert::From<i64> for #name {
-                    fn from(v: i64) -> Self {
-                        Self::from_wire(v)
-                    }
+        impl #name {
+            /// The wire value.
+            #getter {
+                match self {
+                    #(Self::#idents => #lits,)*
+                    Self::Unknown(v) => #get_unknown,
                 }
+            }
 
-                impl ::core::str::FromStr for #name {
-                    type Err = #rt::ParseEnumError;
-
-                    /// Parses the wire value written as digits (`"2"`).
-                    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-                        s.trim()
-                            .parse::<i64>()
-                            .map(Self::from_wire)
-                            .map_err(|_| #rt::ParseEnumError::__new(#type_name, s, "an integer"))
-                    }
+            /// The value for a wire value; one the spec does not list is kept as
+            /// [`Self::Unknown`].
+            #from_wire -> Self {
+                match v {
+                    #(#lits => Self::#idents,)*
+                    other => Self::Unknown(#rt::UnknownValue::__new(#new_unknown)),
                 }
+            }
 
-                impl ::core::fmt::Display for #name {
-                    /// The spec's English meaning of the value, or the wire value when unknown.
-                    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                        match self {
-                            #(Self::#idents => f.write_str(#words),)*
-                            Self::Unknown(v) => ::core::fmt::Display::fmt(v, f),
-                        }
-                    }
-                }
+            #common
+        }
 
-                impl #serde::Serialize for #name {
-                    fn serialize<S: #serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
-                        s.serialize_i64(self.wire())
-                    }
-                }
+        impl ::core::convert::From<#from_ty> for #name {
+            fn from(v: #from_ty) -> Self {
+                Self::from_wire(v)
+            }
+        }
 
-                impl<'de> #serde::Deserialize<'de> for #name {
-                    fn deserialize<D: #serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-                        __xpay_private::lenient::enum_int(d).map(Self::from_wire)
-                    }
+        impl ::core::str::FromStr for #name {
+            #from_str
+        }
+
+        impl ::core::fmt::Display for #name {
+            /// The spec's English meaning of the value, or the wire value when unknown.
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                match self {
+                    #(Self::#idents => f.write_str(#words),)*
+                    Self::Unknown(v) => ::core::fmt::Display::fmt(v, f),
                 }
             }
         }
-        Repr::String => {
-            let lits: Vec<&str> = values.iter().map(|v| v.value.as_str()).collect();
-            quote! {
-                #doc
-                #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, ::core::cmp::Eq, ::core::hash::Hash)]
-                #[non_exhaustive]
-                pub enum #name {
-                    #(#variants)*
-                    #[doc = #unknown_doc]
-                    Unknown(#rt::UnknownValue<::std::string::String>),
-                }
 
-                impl #name {
-                    /// The wire value.
-                    pub fn as_str(&self) -> &str {
-                        match self {
-                            #(Self::#idents => #lits,)*
-                            Self::Unknown(v) => v.__get().as_str(),
-                        }
-                    }
+        impl #serde::Serialize for #name {
+            fn serialize<S: #serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
+                #serialize
+            }
+        }
 
-                    /// The value for a wire value; one the spec does not list is kept as
-                    /// [`Self::Unknown`].
-                    pub fn from_wire(v: &str) -> Self {
-                        match v {
-                            #(#lits => Self::#idents,)*
-                            other => Self::Unknown(#rt::UnknownValue::__new(::std::string::String::from(other))),
-                        }
-                    }
-
-                    #common
-                }
-
-                impl ::core::convert::From<&str> for #name {
-                    fn from(v: &str) -> Self {
-                        Self::from_wire(v)
-                    }
-                }
-
-                impl ::core::str::FromStr for #name {
-                    type Err = ::core::convert::Infallible;
-
-                    /// Parses the wire value; one the spec does not list is kept as
-                    /// [`Self::Unknown`].
-                    fn from_str(s: &str) -> ::core::result::Result<Self, Self::Err> {
-                        ::core::result::Result::Ok(Self::from_wire(s))
-                    }
-                }
-
-                impl ::core::fmt::Display for #name {
-                    /// The spec's English meaning of the value, or the wire value when unknown.
-                    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                        match self {
-                            #(Self::#idents => f.write_str(#words),)*
-                            Self::Unknown(v) => ::core::fmt::Display::fmt(v, f),
-                        }
-                    }
-                }
-
-                impl #serde::Serialize for #name {
-                    fn serialize<S: #serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
-                        s.serialize_str(self.as_str())
-                    }
-                }
-
-                impl<'de> #serde::Deserialize<'de> for #name {
-                    fn deserialize<D: #serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
-                        __xpay_private::lenient::enum_str(d).map(|s| Self::from_wire(&s))
-                    }
-                }
+        impl<'de> #serde::Deserialize<'de> for #name {
+            fn deserialize<D: #serde::Deserializer<'de>>(d: D) -> ::core::result::Result<Self, D::Error> {
+                #deserialize
             }
         }
     }
