@@ -57,28 +57,38 @@ impl RetryPolicy {
         jitter: false,
     };
 
-    /// Sets the number of attempts in all (at least 1).
-    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = attempts;
-        self
+    /// Sets the number of attempts in all, the first included (default 3). Zero is refused by
+    /// [`ClientBuilder::build`] with [`Error::InvalidSetting`]. An action is retried only as its
+    /// spec `retry` rule allows ([`Retry`](crate::meta::Retry)): money-moving calls only with the
+    /// same order id and body, and `never` actions not at all.
+    pub const fn with_max_attempts(self, max_attempts: u32) -> Self {
+        Self {
+            max_attempts,
+            ..self
+        }
     }
 
-    /// Sets the wait before the first retry.
-    pub fn with_initial_backoff(mut self, wait: Duration) -> Self {
-        self.initial_backoff = wait;
-        self
+    /// Sets the wait before the first retry (default 200 ms); each later wait doubles, up to
+    /// [`with_max_backoff`](Self::with_max_backoff).
+    pub const fn with_initial_backoff(self, initial_backoff: Duration) -> Self {
+        Self {
+            initial_backoff,
+            ..self
+        }
     }
 
-    /// Sets the longest wait between attempts.
-    pub fn with_max_backoff(mut self, wait: Duration) -> Self {
-        self.max_backoff = wait;
-        self
+    /// Sets the longest wait between attempts (default 2 s).
+    pub const fn with_max_backoff(self, max_backoff: Duration) -> Self {
+        Self {
+            max_backoff,
+            ..self
+        }
     }
 
-    /// Turns the jitter on or off.
-    pub fn with_jitter(mut self, jitter: bool) -> Self {
-        self.jitter = jitter;
-        self
+    /// Turns the jitter on or off (default on). With it, each wait is drawn between half of it
+    /// and all of it.
+    pub const fn with_jitter(self, jitter: bool) -> Self {
+        Self { jitter, ..self }
     }
 
     /// The wait before attempt `attempt + 1`.
@@ -506,13 +516,16 @@ impl ClientBuilder {
         self
     }
 
-    /// How long to wait for a connection (default 5 s).
+    /// How long to wait for a connection (default 5 s). A timed-out call is
+    /// [`Error::Transport`], which [`Error::is_transient`] counts as worth retrying. Not allowed with
+    /// [`http_client`](Self::http_client).
     pub fn connect_timeout(mut self, t: Duration) -> Self {
         self.connect_timeout = Some(t);
         self
     }
 
-    /// How long a whole request may take (default 15 s).
+    /// How long a whole request may take, answer included (default 15 s). Not allowed with
+    /// [`http_client`](Self::http_client).
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = Some(t);
         self
@@ -525,7 +538,8 @@ impl ClientBuilder {
         self
     }
 
-    /// How failed calls are retried (within each action's rule).
+    /// How failed calls are retried (default [`RetryPolicy::default`]: 3 attempts), always
+    /// within each action's `retry` rule; [`RetryPolicy::NONE`] turns retries off.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
         self

@@ -120,6 +120,15 @@ fn is_wrapper(element: &Element, item: &TypeMeta) -> bool {
     same && !is_item_field
 }
 
+/// A value that is not of its field's type.
+fn wrong_type(field: String, expected: &'static str, value: String) -> CallbackError {
+    CallbackError::WrongType {
+        field,
+        expected,
+        value,
+    }
+}
+
 fn quoted(text: &str) -> String {
     let t = text.trim();
     match t.char_indices().nth(MAX_QUOTED) {
@@ -139,25 +148,25 @@ fn coerce_value(
     Ok(match ty {
         Some(TypeMeta::Int | TypeMeta::Env | TypeMeta::IntEnum(..)) => {
             if has_children {
-                return Err(CallbackError::NotAnInteger {
-                    field: path.to_string(),
-                    value: "an element with child elements".into(),
-                });
+                return Err(wrong_type(
+                    path.to_string(),
+                    CallbackError::INTEGER,
+                    "an element with child elements".into(),
+                ));
             }
             if blank {
                 return Ok(Value::String(text.to_string()));
             }
-            integer(text.trim()).ok_or_else(|| CallbackError::NotAnInteger {
-                field: path.to_string(),
-                value: quoted(text),
-            })?
+            integer(text.trim())
+                .ok_or_else(|| wrong_type(path.to_string(), CallbackError::INTEGER, quoted(text)))?
         }
         Some(TypeMeta::Bool) => {
             if has_children {
-                return Err(CallbackError::NotABool {
-                    field: path.to_string(),
-                    value: "an element with child elements".into(),
-                });
+                return Err(wrong_type(
+                    path.to_string(),
+                    CallbackError::BOOLEAN,
+                    "an element with child elements".into(),
+                ));
             }
             if blank {
                 return Ok(Value::String(text.to_string()));
@@ -168,10 +177,11 @@ fn coerce_value(
             } else if t == "0" || t.eq_ignore_ascii_case("false") {
                 Value::Bool(false)
             } else {
-                return Err(CallbackError::NotABool {
-                    field: path.to_string(),
-                    value: quoted(text),
-                });
+                return Err(wrong_type(
+                    path.to_string(),
+                    CallbackError::BOOLEAN,
+                    quoted(text),
+                ));
             }
         }
         Some(TypeMeta::Object(_, fields)) => {
@@ -295,33 +305,36 @@ mod tests {
     fn errors_name_the_field() {
         assert_eq!(
             coerce("<xml><Event>ev</Event><Obj><N>x1</N></Obj></xml>"),
-            Err(CallbackError::NotAnInteger {
+            Err(CallbackError::WrongType {
                 field: "Obj.N".into(),
-                value: "x1".into()
+                expected: CallbackError::INTEGER,
+                value: "x1".into(),
             })
         );
         assert_eq!(
             coerce("<xml><Event>ev</Event><Nums>1</Nums><Nums>z</Nums></xml>"),
-            Err(CallbackError::NotAnInteger {
+            Err(CallbackError::WrongType {
                 field: "Nums[1]".into(),
-                value: "z".into()
+                expected: CallbackError::INTEGER,
+                value: "z".into(),
             })
         );
         assert_eq!(
             coerce("<xml><Event>ev</Event><Flag>yes</Flag></xml>"),
-            Err(CallbackError::NotABool {
+            Err(CallbackError::WrongType {
                 field: "Flag".into(),
-                value: "yes".into()
+                expected: CallbackError::BOOLEAN,
+                value: "yes".into(),
             })
         );
         assert!(matches!(
             coerce("<xml><CreateTime><a/></CreateTime></xml>"),
-            Err(CallbackError::NotAnInteger { field, .. }) if field == "CreateTime"
+            Err(CallbackError::WrongType { field, .. }) if field == "CreateTime"
         ));
         let long = "9".repeat(200);
         assert!(matches!(
             coerce(&format!("<xml><CreateTime>{long}</CreateTime></xml>")),
-            Err(CallbackError::NotAnInteger { value, .. }) if value.chars().count() == MAX_QUOTED + 1
+            Err(CallbackError::WrongType { value, .. }) if value.chars().count() == MAX_QUOTED + 1
         ));
     }
 }

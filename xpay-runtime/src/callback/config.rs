@@ -139,43 +139,61 @@ impl CallbackConfig {
         Ok(config)
     }
 
-    /// Sets the EncodingAESKey (消息加密密钥), needed for safe-mode (encrypted) pushes.
-    pub fn with_aes_key(mut self, key: EncodingAesKey) -> Self {
-        self.aes_key = Some(key);
-        self
+    /// Sets the EncodingAESKey (消息加密密钥), needed for safe-mode (encrypted) pushes. Once it is
+    /// set, only encrypted pushes are read: a plain push is refused with
+    /// [`CallbackError::PlainModeRefused`](super::CallbackError::PlainModeRefused) (HTTP 401).
+    /// Without it, only plain pushes are read, and their bodies are unauthenticated.
+    pub fn with_aes_key(self, key: EncodingAesKey) -> Self {
+        Self {
+            aes_key: Some(key),
+            ..self
+        }
     }
 
     /// Sets the mini program's appid: decrypted pushes for any other appid are rejected.
-    pub fn with_app_id(mut self, app_id: impl Into<String>) -> Self {
-        self.app_id = Some(app_id.into());
-        self
+    pub fn with_app_id(self, app_id: impl Into<String>) -> Self {
+        Self {
+            app_id: Some(app_id.into()),
+            ..self
+        }
     }
 
-    /// Sets the largest body accepted, in bytes.
-    pub fn with_max_body_bytes(mut self, limit: usize) -> Self {
-        self.max_body_bytes = limit;
-        self
+    /// Sets the largest body accepted, in bytes (default [`DEFAULT_MAX_BODY_BYTES`], 64 KiB).
+    /// A larger body is refused with
+    /// [`CallbackError::BodyTooLarge`](super::CallbackError::BodyTooLarge) (HTTP 413); the
+    /// axum router stops reading at the limit.
+    pub fn with_max_body_bytes(self, limit: usize) -> Self {
+        Self {
+            max_body_bytes: limit,
+            ..self
+        }
     }
 
     /// Rejects pushes whose `timestamp` is further than `window` from now (either way).
     /// Off by default: WeChat retries a push for about a day with its original timestamp
     /// (reference §7), so a window shorter than that drops retries.
-    pub fn with_max_age(mut self, window: Duration) -> Self {
-        self.max_age = Some(window);
-        self
+    pub fn with_max_age(self, window: Duration) -> Self {
+        Self {
+            max_age: Some(window),
+            ..self
+        }
     }
 
     /// Sets how replies are written.
-    pub fn with_reply_mode(mut self, mode: ReplyMode) -> Self {
-        self.reply_mode = mode;
-        self
+    pub fn with_reply_mode(self, mode: ReplyMode) -> Self {
+        Self {
+            reply_mode: mode,
+            ..self
+        }
     }
 
     /// Remembers verified queries in `store` (shared by every instance, say
     /// `RedisSeenQueries`), in plain and in safe mode. See [`replay`](super::replay).
-    pub fn with_seen_queries(mut self, store: impl SeenQueries + 'static) -> Self {
-        self.replay = ReplayCheck::Store(Arc::new(store));
-        self
+    pub fn with_seen_queries(self, store: impl SeenQueries + 'static) -> Self {
+        Self {
+            replay: ReplayCheck::Store(Arc::new(store)),
+            ..self
+        }
     }
 
     /// Turns the seen-query check off, also in plain mode, where it is on by default.
@@ -187,9 +205,11 @@ impl CallbackConfig {
     /// Remembers a seen query for `ttl` (default 48 hours,
     /// [`DEFAULT_SEEN_TTL`](super::replay::DEFAULT_SEEN_TTL)); it must outlast WeChat's
     /// retries of about a day.
-    pub fn with_seen_ttl(mut self, ttl: Duration) -> Self {
-        self.seen_ttl = ttl;
-        self
+    pub fn with_seen_ttl(self, ttl: Duration) -> Self {
+        Self {
+            seen_ttl: ttl,
+            ..self
+        }
     }
 
     /// The push token.

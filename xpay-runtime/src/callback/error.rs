@@ -151,12 +151,11 @@ pub enum CallbackError {
 
     /// The plaintext's appid is not the configured one: the push was meant for another app.
     #[error(
-        "appid mismatch: expected `{}`, got `{}`",
-        crate::secret::escape_controls(expected),
+        "appid mismatch: expected `{expected}`, got `{}`",
         crate::secret::escape_controls(got)
     )]
     AppIdMismatch {
-        /// The configured appid.
+        /// The configured appid (set by the program, so shown as it is).
         expected: String,
         /// The appid in the push (lossily decoded when not UTF-8).
         got: String,
@@ -193,29 +192,18 @@ pub enum CallbackError {
         what: &'static str,
     },
 
-    /// An XML value the spec types as an integer is not one.
+    /// An XML value is not of the type the spec gives its field.
     #[error(
-        "field `{}` must be an integer, got `{}`",
+        "field `{}` must be {expected}, got `{}`",
         crate::secret::escape_controls(field),
         crate::secret::escape_controls(value)
     )]
-    NotAnInteger {
+    WrongType {
         /// The field's path (`GoodsInfo.Quantity`).
         field: String,
-        /// The text found.
-        value: String,
-    },
-
-    /// An XML value the spec types as a boolean is not one.
-    #[error(
-        "field `{}` must be a boolean (true/false/1/0), got `{}`",
-        crate::secret::escape_controls(field),
-        crate::secret::escape_controls(value)
-    )]
-    NotABool {
-        /// The field's path.
-        field: String,
-        /// The text found.
+        /// What the spec types the field as: [`Self::INTEGER`] or [`Self::BOOLEAN`].
+        expected: &'static str,
+        /// The text found (cut after 64 characters).
         value: String,
     },
 
@@ -254,6 +242,12 @@ pub enum CallbackError {
 }
 
 impl CallbackError {
+    /// [`Self::WrongType`]'s `expected` for an integer, enum or env field.
+    pub const INTEGER: &'static str = "an integer";
+
+    /// [`Self::WrongType`]'s `expected` for a boolean field.
+    pub const BOOLEAN: &'static str = "a boolean (true/false/1/0)";
+
     /// Whether the push failed verification: a forgery, a replay, another app's push, or a
     /// plain-mode push at a safe-mode receiver. Such a push is answered 401 and never reaches a
     /// handler; WeChat's own pushes never fail this way once the settings match.

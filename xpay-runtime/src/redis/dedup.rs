@@ -1,6 +1,5 @@
 //! [`RedisDedupStore`]: push dedup keys shared by every instance.
 
-use std::fmt;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -53,7 +52,7 @@ return 0",
 ///
 /// When Redis cannot be reached, claims fail: the handler does not run and the push is answered
 /// with a failure that WeChat retries, so it is neither lost nor handled twice.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RedisDedupStore {
     connection: RedisConnection,
 }
@@ -67,14 +66,6 @@ impl RedisDedupStore {
 
 fn claim_value(lock: &LockToken) -> String {
     format!("claim:{}", lock.as_str())
-}
-
-impl fmt::Debug for RedisDedupStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisDedupStore")
-            .field("connection", &self.connection)
-            .finish()
-    }
 }
 
 impl DedupStore for RedisDedupStore {

@@ -1,6 +1,5 @@
 //! [`RedisSeenQueries`]: push queries and their first body's digest, shared by every instance.
 
-use std::fmt;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -26,7 +25,7 @@ return ARGV[1]",
 ///
 /// When Redis cannot be reached the check fails, and the push is answered with a failure that
 /// WeChat retries: a replay is never let through for want of an answer.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RedisSeenQueries {
     connection: RedisConnection,
 }
@@ -41,14 +40,6 @@ impl RedisSeenQueries {
     pub fn key(app: &str, query: &QueryId) -> String {
         let app = if app.is_empty() { "_" } else { app };
         format!("xpay:{{{app}}}:seen:{}", query.to_hex())
-    }
-}
-
-impl fmt::Debug for RedisSeenQueries {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisSeenQueries")
-            .field("connection", &self.connection)
-            .finish()
     }
 }
 

@@ -218,35 +218,45 @@ impl fmt::Debug for TokenManager {
 impl TokenManagerBuilder {
     /// Keeps tokens in `store` (a store shared by several instances, say) instead of a new
     /// [`MemoryStore`].
-    pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
-        self.store = Some(Box::new(store));
-        self
+    pub fn store(self, store: impl TokenStore + 'static) -> Self {
+        Self {
+            store: Some(Box::new(store)),
+            ..self
+        }
     }
 
     /// Refreshes tokens once they have `margin` or half their lifetime left, whichever is
     /// shorter (default 5 minutes).
-    pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.refresh_margin = margin;
-        self
+    pub fn refresh_margin(self, margin: Duration) -> Self {
+        Self {
+            refresh_margin: margin,
+            ..self
+        }
     }
 
     /// Holds the store's refresh lock for `ttl` (default 20 s): a crashed refresher blocks
     /// others for at most this long. Must be longer than a token request can take.
-    pub fn lock_ttl(mut self, ttl: Duration) -> Self {
-        self.lock_ttl = ttl;
-        self
+    pub fn lock_ttl(self, ttl: Duration) -> Self {
+        Self {
+            lock_ttl: ttl,
+            ..self
+        }
     }
 
     /// Reads the store every `interval` while another instance refreshes (default 200 ms).
-    pub fn poll_interval(mut self, interval: Duration) -> Self {
-        self.poll_interval = interval;
-        self
+    pub fn poll_interval(self, interval: Duration) -> Self {
+        Self {
+            poll_interval: interval,
+            ..self
+        }
     }
 
     /// Drops rejected tokens at most once per `interval` (default 10 s; zero: always).
-    pub fn refetch_interval(mut self, interval: Duration) -> Self {
-        self.refetch_interval = interval;
-        self
+    pub fn refetch_interval(self, interval: Duration) -> Self {
+        Self {
+            refetch_interval: interval,
+            ..self
+        }
     }
 
     /// The manager. Errors with [`Error::InvalidSetting`] when the lock TTL or the poll

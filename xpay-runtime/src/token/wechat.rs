@@ -313,18 +313,21 @@ mod tests {
         serde_json::json!({"access_token": "ACCESS-TOKEN-FROM-WECHAT", "expires_in": 7200})
     }
 
-    #[tokio::test]
-    async fn stable_mode_posts_the_body_with_force_refresh_false() {
+    /// Fetches one token in `mode` from a server answering [`ok_answer`], checks the token,
+    /// its lifetime and the store key, and returns what the server saw.
+    async fn fetch_once(mode: TokenMode, store_key: &str) -> Seen {
         let (base, seen) = serve(ok_answer()).await;
-        let source = source(&base, TokenMode::Stable);
-        assert_eq!(
-            source.store_key(),
-            "xpay:{wx1234567890}:access_token:stable"
-        );
-
+        let source = source(&base, mode);
+        assert_eq!(source.store_key(), store_key);
         let fetched = source.fetch().await.expect("fetch");
         assert_eq!(fetched.token.expose(), "ACCESS-TOKEN-FROM-WECHAT");
         assert_eq!(fetched.expires_in, Duration::from_secs(7200));
+        seen
+    }
+
+    #[tokio::test]
+    async fn stable_mode_posts_the_body_with_force_refresh_false() {
+        let seen = fetch_once(TokenMode::Stable, "xpay:{wx1234567890}:access_token:stable").await;
 
         let bodies = seen.stable_bodies.lock().expect("lock").clone();
         assert_eq!(bodies.len(), 1);
@@ -339,16 +342,11 @@ mod tests {
 
     #[tokio::test]
     async fn classic_mode_gets_with_the_query() {
-        let (base, seen) = serve(ok_answer()).await;
-        let source = source(&base, TokenMode::Classic);
-        assert_eq!(
-            source.store_key(),
-            "xpay:{wx1234567890}:access_token:classic"
-        );
-
-        let fetched = source.fetch().await.expect("fetch");
-        assert_eq!(fetched.token.expose(), "ACCESS-TOKEN-FROM-WECHAT");
-        assert_eq!(fetched.expires_in, Duration::from_secs(7200));
+        let seen = fetch_once(
+            TokenMode::Classic,
+            "xpay:{wx1234567890}:access_token:classic",
+        )
+        .await;
 
         let queries = seen.classic_queries.lock().expect("lock").clone();
         assert_eq!(queries.len(), 1);

@@ -328,8 +328,9 @@ fn xml_values_that_do_not_fit_their_type() {
     let err = d.decode(&pushed.query, body.as_bytes());
     assert_eq!(
         err,
-        Err(CallbackError::NotAnInteger {
+        Err(CallbackError::WrongType {
             field: "CoinInfo.Quantity".into(),
+            expected: CallbackError::INTEGER,
             value: "ten".into()
         })
     );
