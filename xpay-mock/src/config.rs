@@ -61,38 +61,52 @@ impl Default for MockConfig {
 
 impl MockConfig {
     /// Listens on this port (0 = a free one).
-    pub fn with_port(mut self, port: u16) -> Self {
-        self.port = port;
-        self
+    pub fn with_port(self, port: u16) -> Self {
+        Self { port, ..self }
     }
 
-    /// Checks against these credentials instead of random ones.
-    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
-        self
+    /// Checks against these credentials instead of random ones, so that a backend configured
+    /// with them can be pointed at the mock.
+    pub fn with_credentials(self, credentials: Credentials) -> Self {
+        Self {
+            credentials: Some(credentials),
+            ..self
+        }
     }
 
-    /// Sends pushes to this target.
-    pub fn with_push_target(mut self, target: PushTarget) -> Self {
-        self.push_target = Some(target);
-        self
+    /// Sends pushes to this target: a URL and an envelope format, [`PushTarget::json`] or
+    /// [`PushTarget::xml`].
+    pub fn with_push_target(self, target: PushTarget) -> Self {
+        Self {
+            push_target: Some(target),
+            ..self
+        }
     }
 
-    /// Retries pushes on this schedule.
-    pub fn with_push_retry(mut self, retry: PushRetry) -> Self {
-        self.push_retry = retry;
-        self
+    /// Retries unacknowledged pushes on this schedule (default [`PushRetry::quick`];
+    /// [`PushRetry::wechat`] follows WeChat's own 15 retries over about a day).
+    pub fn with_push_retry(self, retry: PushRetry) -> Self {
+        Self {
+            push_retry: retry,
+            ..self
+        }
     }
 
-    /// Spends presented or saved tokens first in `currency_pay`.
-    pub fn with_spend_order(mut self, order: SpendOrder) -> Self {
-        self.spend_order = order;
-        self
+    /// Spends presented or saved tokens first in `currency_pay` (default presented first;
+    /// WeChat does not document its order).
+    pub fn with_spend_order(self, order: SpendOrder) -> Self {
+        Self {
+            spend_order: order,
+            ..self
+        }
     }
 
-    /// Access tokens live this long.
-    pub fn with_token_ttl(mut self, ttl: Duration) -> Self {
-        self.token_ttl = ttl;
-        self
+    /// Access tokens live this long (default [`DEFAULT_TOKEN_TTL`], 7200 s as WeChat's); a short
+    /// one exercises a client's refresh.
+    pub fn with_token_ttl(self, ttl: Duration) -> Self {
+        Self {
+            token_ttl: ttl,
+            ..self
+        }
     }
 }

@@ -51,6 +51,15 @@ impl Balance {
     }
 }
 
+/// The two kinds of tokens an account holds.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// Bought with money.
+    Saved,
+    /// Gifted with `present_currency`.
+    Present,
+}
+
 /// One `currency_pay`, for its cancel.
 #[derive(Debug, Clone)]
 struct PayRecord {
@@ -117,11 +126,29 @@ impl Coins {
         env: Env,
         quantity: i64,
     ) -> Result<(), Reject> {
+        self.credit(openid, env, Kind::Saved, quantity, "quantity")
+            .map(drop)
+    }
+
+    /// Adds `amount` tokens of `kind` to an account and to its lifetime sum; nothing changes
+    /// on overflow (blamed on the request field `field`). Returns the new balance.
+    fn credit(
+        &mut self,
+        openid: &str,
+        env: Env,
+        kind: Kind,
+        amount: i64,
+        field: &'static str,
+    ) -> Result<Balance, Reject> {
         let mut acct = self.balance(openid, env);
-        acct.saved = add(acct.saved, quantity, "quantity")?;
-        acct.sum_save = add(acct.sum_save, quantity, "quantity")?;
+        let (held, ever) = match kind {
+            Kind::Saved => (&mut acct.saved, &mut acct.sum_save),
+            Kind::Present => (&mut acct.present, &mut acct.sum_present),
+        };
+        *held = add(*held, amount, field)?;
+        *ever = add(*ever, amount, field)?;
         self.save(openid, env, acct);
-        Ok(())
+        Ok(self.balance(openid, env))
     }
 
     /// `present_currency`: gifts `amount` tokens.
@@ -135,12 +162,8 @@ impl Coins {
         if self.presents.contains(&id) {
             return Err(duplicate("present_currency order_id", &r.order_id));
         }
-        let mut acct = self.balance(&r.openid, env);
-        acct.present = add(acct.present, amount, "amount")?;
-        acct.sum_present = add(acct.sum_present, amount, "amount")?;
-        self.save(&r.openid, env, acct);
+        let acct = self.credit(&r.openid, env, Kind::Present, amount, "amount")?;
         self.presents.insert(id);
-        let acct = self.balance(&r.openid, env);
         Ok(PresentCurrencyResponse::new()
             .with_balance(acct.balance)
             .with_order_id(r.order_id.as_str())
