@@ -257,32 +257,24 @@ fn for_each_range(charset: &str, mut f: impl FnMut(char, char)) {
     }
 }
 
-/// [`ascii_mask`], remembered per charset: the spec's charsets are a handful of short strings,
-/// so a small per-thread table of them (keyed by their bytes, up to 32) holds them all.
-fn cached_ascii_mask(charset: &str) -> u128 {
+/// [`ascii_mask`], remembered per charset. Charsets are `&'static str`s of the spec's tables,
+/// a handful of them, so a small per-thread table keyed by each one's address and length holds
+/// them all: a static string's address is never reused for other text.
+fn cached_ascii_mask(charset: &'static str) -> u128 {
     use std::cell::Cell;
     const SLOTS: usize = 8;
-    const MAX: usize = 32;
-    type Slot = Cell<(u8, [u8; MAX], u128)>;
     thread_local! {
-        static MASKS: [Slot; SLOTS] = Default::default();
+        static MASKS: [Cell<(usize, usize, u128)>; SLOTS] = Default::default();
     }
-    let bytes = charset.as_bytes();
-    if bytes.len() > MAX {
-        return ascii_mask(charset);
-    }
-    let mut key = [0u8; MAX];
-    key[..bytes.len()].copy_from_slice(bytes);
-    // The length fits a byte (at most MAX).
-    let len = bytes.len() as u8;
-    let slot = (usize::from(len) + usize::from(key[0])) % SLOTS;
+    let (addr, len) = (charset.as_ptr() as usize, charset.len());
+    let slot = (addr ^ len) % SLOTS;
     MASKS.with(|masks| {
-        let (l, k, mask) = masks[slot].get();
-        if l == len && k == key {
+        let (a, l, mask) = masks[slot].get();
+        if a == addr && l == len {
             return mask;
         }
         let mask = ascii_mask(charset);
-        masks[slot].set((len, key, mask));
+        masks[slot].set((addr, len, mask));
         mask
     })
 }
@@ -723,6 +715,31 @@ mod tests {
                     in_charset(c, charset),
                     "{charset} {n}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn the_mask_cache_never_answers_for_another_charset() {
+        // More charsets than the cache has slots, some of one length, checked in turns: each
+        // answer must be its own charset's, whatever slot it shares.
+        const CHARSETS: [&str; 12] = [
+            "a-z", "A-Z", "0-9", "a-c", "x-z", "0-4", "5-9", "ab", "cd", "_", "-", "!-~",
+        ];
+        for round in 0..3 {
+            for (i, charset) in CHARSETS.iter().enumerate() {
+                let rules = Rules {
+                    charset: Some(charset),
+                    ..Rules::NONE
+                };
+                for n in 0u8..128 {
+                    let c = char::from(n);
+                    assert_eq!(
+                        string_rules(&c.to_string(), &rules).is_ok(),
+                        in_charset(c, charset),
+                        "round {round}, charset {i} `{charset}`, {n}"
+                    );
+                }
             }
         }
     }
