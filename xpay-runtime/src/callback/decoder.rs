@@ -146,7 +146,7 @@ impl Decoder {
             return Err(CallbackError::MissingQueryParameter("signature"));
         };
         let app = self.config.app_id().unwrap_or("");
-        let id = QueryId::new(timestamp, nonce, signature);
+        let id = QueryId::new(signature);
         match seen
             .admit(app, id, BodyDigest::of(body), self.config.seen_ttl())
             .await

@@ -28,20 +28,21 @@ use crate::token::BoxFuture;
 /// window of about a day.
 pub const DEFAULT_SEEN_TTL: Duration = Duration::from_secs(48 * 3600);
 
-/// A verified query's identity: SHA-256 over its timestamp, nonce and signature.
+/// A verified query's identity: SHA-256 of its signature (`signature`, or `msg_signature` in
+/// safe mode) as verification reads it, trimmed and lowercased.
+///
+/// The signature alone, not the timestamp and nonce beside it: WeChat signs the *sorted
+/// concatenation* of token, timestamp and nonce, so characters can move between `timestamp`
+/// and `nonce` (`1732950000` + `abc1` → `1732950000a` + `bc1`) and the query still verifies
+/// with the same signature. Every spelling of a query that verifies, case and whitespace of
+/// the signature included, is then one query.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct QueryId([u8; 32]);
 
 impl QueryId {
-    /// The id of a query with these parts (`signature` is `msg_signature` in safe mode).
-    pub fn new(timestamp: &str, nonce: &str, signature: &str) -> Self {
-        let mut h = Sha256::new();
-        for part in [timestamp, nonce, signature] {
-            // Length-prefixed, so that no two different triples hash alike.
-            h.update((part.len() as u64).to_be_bytes());
-            h.update(part.as_bytes());
-        }
-        Self(h.finalize().into())
+    /// The id of a verified query with this signature (`msg_signature` in safe mode).
+    pub fn new(signature: &str) -> Self {
+        Self(Sha256::digest(signature.trim().to_ascii_lowercase()).into())
     }
 
     /// The id in lowercase hex, as stores key it.
@@ -239,7 +240,7 @@ mod tests {
     const TTL: Duration = Duration::from_secs(60);
 
     fn q(n: &str) -> QueryId {
-        QueryId::new("1700000000", n, "sig")
+        QueryId::new(&format!("{n:0>40}"))
     }
 
     #[tokio::test(start_paused = true)]
@@ -276,8 +277,10 @@ mod tests {
     }
 
     #[test]
-    fn ids_tell_the_parts_apart() {
-        assert_ne!(QueryId::new("1", "23", "x"), QueryId::new("12", "3", "x"));
-        assert_eq!(QueryId::new("1", "2", "x"), QueryId::new("1", "2", "x"));
+    fn every_spelling_of_a_signature_is_one_id() {
+        let sig = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
+        assert_eq!(QueryId::new(sig), QueryId::new(&sig.to_ascii_uppercase()));
+        assert_eq!(QueryId::new(sig), QueryId::new(&format!("  {sig}\t")));
+        assert_ne!(QueryId::new(sig), QueryId::new(&sig.replace('0', "1")));
     }
 }

@@ -18,7 +18,7 @@
 //! | `xpay:{wx…}:access_token:{mode}` | the token (`PX` = its lifetime) |
 //! | `xpay:{wx…}:access_token:{mode}:lock` | the refresh lock (a random value, `PX` = lock TTL) |
 //! | `xpay:{wx…}:push:{event}:{dedup key}` | `claim:{random}` while a handler runs (`PX` = lease), then `done` (`PX` = retention) |
-//! | `xpay:{wx…}:seen:{sha256 of timestamp, nonce, signature}` | the SHA-256 of the first body (`PX` = 48 h) |
+//! | `xpay:{wx…}:seen:{sha256 of the lowercased signature}` | the SHA-256 of the first body (`PX` = 48 h) |
 //!
 //! Nothing secret is stored but the access token itself (protect the Redis with a password and
 //! a private network). `rediss://` URLs need the `rustls` feature (on by default).

@@ -202,4 +202,43 @@ proptest! {
             Ok(())
         })?;
     }
+
+    /// Every spelling of a captured plain query that still verifies is the same query: the
+    /// signature's case and surrounding spaces (verification ignores them), and characters
+    /// moved between `timestamp` and `nonce` (WeChat signs their sorted concatenation, so
+    /// `1732700000` + `nonce42` and `1732700000no` + `nce42` carry one signature). A forged
+    /// body under any of them is a replay; the first body is still a retry.
+    #[test]
+    fn a_respelled_plain_query_is_still_a_replay(
+        split in 0usize..7,
+        upper: bool,
+        pad in "[ \t]{0,3}",
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread().build();
+        prop_assert!(rt.is_ok());
+        let Ok(rt) = rt else { return Ok(()) };
+        let d = plain_decoder();
+        let body = |attach: &str| render_message(
+            &json!({"MsgType": "event", "Event": "xpay_goods_deliver_notify", "GoodsInfo": {"Attach": attach}}),
+            Format::Json,
+        ).unwrap_or_default();
+        let pushed = sign_plain_push(&token(TOKEN), &body("first"), Format::Json, &params(TS));
+        let mut respelled = pushed.query.clone();
+        let nonce = respelled.nonce.clone().unwrap_or_default();
+        prop_assert_eq!(nonce.as_str(), "nonce42");
+        respelled.timestamp = Some(format!("{TS}{}", &nonce[..split]));
+        respelled.nonce = Some(nonce[split..].to_string());
+        let signature = respelled.signature.clone().unwrap_or_default();
+        let signature = if upper { signature.to_ascii_uppercase() } else { signature };
+        respelled.signature = Some(format!("{pad}{signature}{pad}"));
+        rt.block_on(async {
+            prop_assert!(d.receive(&pushed.query, pushed.body.as_bytes()).await.is_ok());
+            // The respelled query verifies: only the seen-query check stands in the way.
+            prop_assert!(d.decode(&respelled, body("forged").as_bytes()).is_ok());
+            let forged = d.receive(&respelled, body("forged").as_bytes()).await;
+            prop_assert!(matches!(forged, Err(CallbackError::Replayed { .. })), "{:?}", forged);
+            prop_assert!(d.receive(&respelled, pushed.body.as_bytes()).await.is_ok());
+            Ok(())
+        })?;
+    }
 }
