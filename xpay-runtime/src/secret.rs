@@ -82,13 +82,41 @@ pub(crate) const REDACTED: &str = "[REDACTED]";
 /// character escaped (`\u{1b}`), so that outside text can be stored in an error, logged or
 /// printed: a server echoing a token back, or an escape sequence meant for a terminal, gets no
 /// further.
+///
+/// Occurrences are found in the original text and their ranges merged before anything is
+/// replaced, so no part of a secret survives when secrets overlap or one is a prefix of
+/// another, whatever their order.
 pub(crate) fn scrub<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
-    let mut out = std::borrow::Cow::Borrowed(text);
-    for secret in secrets {
-        if !secret.is_empty() && out.contains(secret) {
-            out = std::borrow::Cow::Owned(out.replace(secret, REDACTED));
+    let mut covered: Vec<(usize, usize)> = Vec::new();
+    for secret in secrets.into_iter().filter(|s| !s.is_empty()) {
+        let mut from = 0;
+        while let Some(i) = text[from..].find(secret) {
+            let start = from + i;
+            covered.push((start, start + secret.len()));
+            // One character on, so that overlapping occurrences are found too.
+            from = start + text[start..].chars().next().map_or(1, char::len_utf8);
         }
     }
+    if covered.is_empty() {
+        return escape_controls(text);
+    }
+    covered.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut ranges = covered.into_iter().peekable();
+    while let Some((start, mut end)) = ranges.next() {
+        while let Some(&(next_start, next_end)) = ranges.peek() {
+            if next_start > end {
+                break;
+            }
+            end = end.max(next_end);
+            ranges.next();
+        }
+        out.push_str(&text[at..start]);
+        out.push_str(REDACTED);
+        at = end;
+    }
+    out.push_str(&text[at..]);
     escape_controls(&out)
 }
 
@@ -155,5 +183,57 @@ mod tests {
             proptest::prop_assert!(!cleaned.contains(&other), "{}", cleaned);
             proptest::prop_assert!(!cleaned.chars().any(char::is_control), "{}", cleaned);
         }
+
+        /// No part of any secret survives, when one secret overlaps another, is a prefix,
+        /// suffix or middle of it, or occurs twice, in either order of the list. Secrets are
+        /// written in `g`–`m` and nothing else is (escapes write `\\u{…}` in hex, `\\n`, `\\t`,
+        /// `\\r`), so any such letter left is a leaked fragment.
+        #[test]
+        fn no_fragment_of_overlapping_secrets_survives(
+            before in "[0-9A-Z .:\\x00-\\x1f]{0,12}",
+            after in "[0-9A-Z .:]{0,12}",
+            secret in "[g-m]{8,20}",
+            cut in 0usize..8,
+            keep in 4usize..8,
+            extra in "[g-m]{0,4}",
+            longest_first in proptest::bool::ANY,
+            twice in proptest::bool::ANY,
+        ) {
+            let start = cut.min(secret.len() - 4);
+            let end = (start + keep).min(secret.len());
+            let other = format!("{}{extra}", &secret[start..end]);
+            let mut text = format!("{before}{secret}{after}");
+            if twice {
+                text.push_str(&other);
+                text.push_str(&secret);
+            }
+            let secrets = if longest_first {
+                [secret.as_str(), other.as_str()]
+            } else {
+                [other.as_str(), secret.as_str()]
+            };
+            let cleaned = scrub(&text, secrets);
+            proptest::prop_assert!(
+                !cleaned.chars().any(|c| ('g'..='m').contains(&c)),
+                "{} from {:?}",
+                cleaned,
+                text
+            );
+        }
+    }
+
+    #[test]
+    fn a_secret_that_is_a_prefix_of_another_leaves_nothing_of_either() {
+        let token = "TOKSECRETzz9876543210";
+        let session_key = "TOKSECRETzz98";
+        let text = format!("invalid credential {token} rid: 1");
+        for secrets in [[session_key, token], [token, session_key]] {
+            assert_eq!(
+                scrub(&text, secrets),
+                "invalid credential [REDACTED] rid: 1"
+            );
+        }
+        assert_eq!(scrub("abcdef", ["abcd", "cdef"]), "[REDACTED]");
+        assert_eq!(scrub("xx ababa xx", ["aba"]), "xx [REDACTED] xx");
     }
 }
