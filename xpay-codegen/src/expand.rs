@@ -12,7 +12,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitBool, LitStr, Token};
 
-use crate::names::{is_pascal_ident, is_snake_ident, pascal};
+use crate::names::{is_pascal_ident, is_path_keyword, is_snake_ident, pascal};
 use crate::{Derives, Generator, Settings, Spec};
 
 /// The test-only variable that replaces `CARGO_MANIFEST_DIR` as the base of relative spec
@@ -171,9 +171,11 @@ fn skeleton(file: &str, source: &str, runtime: &TokenStream) -> TokenStream {
     let Ok(raw) = crate::parse::parse(file, source) else {
         return TokenStream::new();
     };
+    // `Self` is PascalCase but no type's name.
+    let usable = |name: &str| is_pascal_ident(name) && !is_path_keyword(name);
     let mut names = std::collections::BTreeSet::new();
     for (name, _) in &raw.types.0 {
-        if is_pascal_ident(&name.value) {
+        if usable(&name.value) {
             names.insert(name.value.clone());
         }
     }
@@ -190,7 +192,7 @@ fn skeleton(file: &str, source: &str, runtime: &TokenStream) -> TokenStream {
             .as_ref()
             .map(|r| r.value.clone())
             .unwrap_or_else(|| pascal(&e.name.value));
-        if is_pascal_ident(&rust) {
+        if usable(&rust) {
             names.insert(format!("{rust}Event"));
         }
     }

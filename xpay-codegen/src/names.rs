@@ -75,6 +75,12 @@ pub fn is_pascal_ident(s: &str) -> bool {
     matches!(cs.next(), Some(c) if c.is_ascii_uppercase()) && cs.all(|c| c.is_ascii_alphanumeric())
 }
 
+/// The keywords that not even `r#` makes a name (`self`, `Self`, `super`, `crate`): no spec
+/// name may become one.
+pub fn is_path_keyword(s: &str) -> bool {
+    matches!(s, "self" | "Self" | "super" | "crate")
+}
+
 /// Rust keywords that cannot be field names without `r#`.
 pub fn is_keyword(s: &str) -> bool {
     matches!(

@@ -439,6 +439,72 @@ fn event_rules() {
     );
 }
 
+/// `self`, `Self`, `super` and `crate` cannot be names even as `r#…`: a trial made the macro
+/// panic with a field called `self`. Each way such a name can arise is refused, located, as
+/// `reserved-name`, and a `rust_name:` is the way out.
+#[test]
+fn keywords_that_r_hash_cannot_escape_are_refused_as_names() {
+    let type_spec = |types: &str| {
+        format!(
+            "version: 1\ntypes:\n{types}actions:\n  - name: a_b\n    path: /xpay/a_b\n    signing: pay\n    retry: safe\n    response:\n      x: {{ type: string }}\n"
+        )
+    };
+    let cases = [
+        // A field whose wire name is one, or whose rust_name is one.
+        (
+            action("    request:\n      self: { type: string }\n"),
+            8,
+            "self",
+        ),
+        (
+            action("    request:\n      Crate: { type: string }\n"),
+            8,
+            "Crate",
+        ),
+        (
+            action("    request:\n      x: { type: string, rust_name: super }\n"),
+            8,
+            "super",
+        ),
+        // A type or an enum variant called `Self`.
+        (
+            type_spec("  Self:\n    fields:\n      a: { type: string }\n"),
+            3,
+            "Self",
+        ),
+        (
+            type_spec("  S:\n    enum: string\n    values:\n      - { value: a, name: Self }\n"),
+            6,
+            "Self",
+        ),
+        // An event whose name becomes `Self`, or whose rust_name is `Self`.
+        (
+            "version: 1\nactions: []\nevents:\n  - name: self\n".to_string(),
+            4,
+            "self",
+        ),
+        (
+            "version: 1\nactions: []\nevents:\n  - name: e1\n    rust_name: Self\n".to_string(),
+            5,
+            "Self",
+        ),
+    ];
+    for (yaml, line, text) in cases {
+        let d = errors(&yaml);
+        assert_eq!(located(&d), [(line, "reserved-name")], "{yaml}\n{d}");
+        let item = &d.items[0];
+        assert_eq!(yaml.get(item.span.clone()), Some(text), "{d}");
+    }
+    // With a rust_name the wire name is free.
+    assert!(
+        load(
+            "x.yaml",
+            &action("    request:\n      self: { type: string, rust_name: self_ }\n")
+        )
+        .is_ok()
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 

@@ -60,6 +60,41 @@ proptest! {
         prop_assert!(parses(out).is_ok());
     }
 
+    /// A name of the real spec (a field, type, variant, event or action) replaced by a keyword
+    /// or a word generated code already uses: a located error, or Rust that parses and
+    /// formats; never a panic. (A field called `self` once made the macro panic.)
+    #[test]
+    fn keyword_and_reserved_names_never_panic(
+        line in 0usize..1400,
+        word in prop::sample::select(vec![
+            "self", "Self", "super", "crate", "type", "fn", "async", "dyn", "union", "_",
+            "Unknown", "Fields", "Option", "Result", "String", "Some", "None", "Ok", "Err",
+        ]),
+    ) {
+        let mut lines: Vec<String> = SPEC.lines().map(str::to_string).collect();
+        let i = line % lines.len();
+        let l = lines[i].clone();
+        let indent = l.len() - l.trim_start().len();
+        let renamed = if let Some(at) = l.find("name: ") {
+            let start = at + "name: ".len();
+            let end = l[start..].find([',', '}', ' ']).map_or(l.len(), |e| start + e);
+            format!("{}{word}{}", &l[..start], &l[end..])
+        } else if let Some(colon) = l.find(':').filter(|&c| c > indent && !l[indent..c].contains(' ')) {
+            format!("{}{word}{}", &l[..indent], &l[colon..])
+        } else {
+            return Ok(());
+        };
+        lines[i] = renamed;
+        let text = lines.join("\n");
+        if let Ok(spec) = Spec::load("k.yaml", &text) {
+            prop_assert!(parses(Generator::new(Settings::new()).tokens(&spec)).is_ok(), "line {i}: {word}");
+            prop_assert!(Generator::new(Settings::new()).rust(&spec).is_ok(), "line {i}: {word}");
+        }
+        let path = spec_file(&format!("keyword-{line}-{word}.yaml"), &text);
+        let input = format!("spec = {path:?}").parse::<proc_macro2::TokenStream>().expect("tokens");
+        prop_assert!(parses(expand_macro(input)).is_ok(), "line {i}: {word}");
+    }
+
     /// Arbitrary argument text (with arbitrary names, literals and punctuation): a compile error
     /// or an expansion, always Rust that parses.
     #[test]

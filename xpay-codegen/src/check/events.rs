@@ -2,10 +2,10 @@
 
 use super::Cx;
 use super::fields::{self, Place};
-use super::names::{Case, Seen, duplicate_name, name_case, unknown_choice};
+use super::names::{Case, Seen, duplicate_name, name_case, path_keyword, unknown_choice};
 use crate::diag::Loc;
 use crate::model::Ty;
-use crate::names::pascal;
+use crate::names::{is_pascal_ident, pascal};
 use crate::parse::{OneOrMany, Ordered, RawEvent, RawField, RawSpec};
 use crate::rule::Rule;
 use crate::suggest::did_you_mean;
@@ -39,7 +39,23 @@ fn rust_name(cx: &mut Cx<'_>, e: &RawEvent, seen: &mut Seen) {
             name_case(cx, r, "event rust_name", Case::Pascal);
             (r.value.clone(), cx.at(r))
         }
-        None => (pascal(&e.name.value), cx.at(&e.name)),
+        None => {
+            let derived = pascal(&e.name.value);
+            let at = cx.at(&e.name);
+            if !is_pascal_ident(&derived) {
+                cx.error(
+                    Rule::NoRustName,
+                    at.clone(),
+                    format!(
+                        "event `{}` has no valid Rust name (`{derived}`); add `rust_name:`",
+                        e.name.value
+                    ),
+                );
+            } else {
+                path_keyword(cx, at.clone(), &derived, "the Rust name of event");
+            }
+            (derived, at)
+        }
     };
     if rust_name == "Unknown" {
         cx.error(

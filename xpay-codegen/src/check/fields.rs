@@ -4,7 +4,7 @@
 //! `default:`, `value:`) is in `sources.rs`, its limits (`min_len:`, `charset:`, …) in
 //! `limits.rs`.
 
-use super::names::{Case, name_case};
+use super::names::{Case, name_case, path_keyword};
 use super::{Cx, limits, sources};
 use crate::model::{Fill, Ty};
 use crate::names::{is_snake_ident, snake};
@@ -144,13 +144,15 @@ fn rust_name_unique(cx: &mut Cx<'_>, f: &Field<'_>, seen: &mut HashSet<String>) 
         }
         None => {
             let s = snake(wire);
+            let at = cx.at(f.key);
             if !is_snake_ident(&s) {
-                let at = cx.at(f.key);
                 cx.error(
                     Rule::NoRustName,
                     at,
                     format!("field `{wire}` has no valid Rust name; add `rust_name:`"),
                 );
+            } else {
+                path_keyword(cx, at, &s, "the Rust name of field");
             }
             s
         }

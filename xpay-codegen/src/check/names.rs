@@ -2,8 +2,9 @@
 //! name declared twice, and a key that takes one of a few words.
 
 use super::Cx;
+use crate::diag::Loc;
 use crate::diag::Pos;
-use crate::names::{is_keyword, is_pascal_ident, is_snake_ident};
+use crate::names::{is_keyword, is_pascal_ident, is_path_keyword, is_snake_ident};
 use crate::rule::Rule;
 use crate::suggest::did_you_mean;
 use serde_saphyr::Spanned;
@@ -46,13 +47,30 @@ impl Case {
 /// Returns whether the name fits.
 pub(super) fn name_case(cx: &mut Cx<'_>, name: &Spanned<String>, what: &str, case: Case) -> bool {
     if case.fits(&name.value) {
-        return true;
+        let at = cx.at(name);
+        return path_keyword(cx, at, &name.value, what);
     }
     let at = cx.at(name);
     cx.error(
         Rule::NameCase,
         at,
         format!("{what} `{}` must be {}", name.value, case.words()),
+    );
+    false
+}
+
+/// `reserved-name`: `self`, `Self`, `super` and `crate` are keywords that not even `r#` turns
+/// into a name, so no field, type, variant or event may be called that, whether the name is
+/// written or derived from a wire name. `what` says whose name it is. Returns whether the name
+/// is usable.
+pub(super) fn path_keyword(cx: &mut Cx<'_>, at: Loc, name: &str, what: &str) -> bool {
+    if !is_path_keyword(name) {
+        return true;
+    }
+    cx.error(
+        Rule::ReservedName,
+        at,
+        format!("{what} `{name}` is a Rust keyword that cannot be a name, not even as `r#{name}`; add or change `rust_name:`"),
     );
     false
 }

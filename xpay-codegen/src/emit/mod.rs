@@ -248,9 +248,13 @@ fn emit_parts_with(cx: &Cx<'_>) -> Vec<(String, TokenStream)> {
     parts
 }
 
-/// A field identifier, `r#`-escaped where it is a keyword.
+/// A field identifier, `r#`-escaped where it is a keyword. The checker refuses the keywords
+/// `r#` cannot escape (`self`, `super`, …); should one reach here anyway (a skeleton emitted
+/// beside a spec error), it gets a trailing `_` rather than a panic.
 pub(crate) fn field_ident(name: &str) -> Ident {
-    if crate::names::is_keyword(name) {
+    if crate::names::is_path_keyword(name) {
+        format_ident!("{}_", name)
+    } else if crate::names::is_keyword(name) {
         Ident::new_raw(name, Span::call_site())
     } else {
         Ident::new(name, Span::call_site())
