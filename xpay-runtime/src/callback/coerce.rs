@@ -5,7 +5,7 @@
 //!
 //! | spec type | JSON |
 //! |---|---|
-//! | `Int`, `Env`, `IntEnum` | number (an error naming the field if the text is not an integer) |
+//! | `Int`, `Env`, `IntEnum` | number |
 //! | `Bool` | `true`/`false` (from `true`/`false`/`1`/`0`) |
 //! | `String`, `StrEnum`, `Json` | string, never parsed (`TransactionId` stays `"4200000002"`) |
 //! | `Object` | object, its children typed by the object's fields |
@@ -14,28 +14,26 @@
 //! Elements the spec does not know (an unknown event or field) stay strings, or objects when
 //! they have children; a name that repeats becomes an array. Empty elements stay present as
 //! `""` (an object-typed one as `{}`, a list-typed one as `[]`).
+//!
+//! A value that does not fit its type (`<Quantity>ten</Quantity>`, an integer with child
+//! elements) is kept as it came, text or object, as a JSON message would carry it: typing then
+//! fails for that event alone, and a known event arrives as `Event::Malformed` with every field
+//! and the error, instead of the whole push failing here.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Number, Value};
 
-use super::error::CallbackError;
 use super::xml::Element;
 use crate::meta::{FieldMeta, SpecMeta, TypeMeta};
 
-/// The longest value quoted in an error.
-const MAX_QUOTED: usize = 64;
-
 /// Types a parsed XML message (its root element) by the spec.
-pub(crate) fn coerce_message(
-    root: &Element,
-    spec: &SpecMeta,
-) -> Result<Map<String, Value>, CallbackError> {
+pub(crate) fn coerce_message(root: &Element, spec: &SpecMeta) -> Map<String, Value> {
     let event_fields = root
         .child("Event")
         .and_then(|e| spec.event(e.text.trim()))
         .map_or(&[][..], |e| e.fields);
-    coerce_children(root, &[spec.envelope, event_fields], "")
+    coerce_children(root, &[spec.envelope, event_fields])
 }
 
 fn find(tables: &[&'static [FieldMeta]], name: &str) -> Option<&'static TypeMeta> {
@@ -46,11 +44,7 @@ fn find(tables: &[&'static [FieldMeta]], name: &str) -> Option<&'static TypeMeta
         .map(|f| f.ty)
 }
 
-fn coerce_children(
-    element: &Element,
-    tables: &[&'static [FieldMeta]],
-    path: &str,
-) -> Result<Map<String, Value>, CallbackError> {
+fn coerce_children(element: &Element, tables: &[&'static [FieldMeta]]) -> Map<String, Value> {
     // Group repeated names, keeping first-appearance order.
     let mut groups: Vec<(&str, Vec<&Element>)> = Vec::new();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
@@ -65,45 +59,26 @@ fn coerce_children(
     }
     let mut map = Map::new();
     for (name, elements) in groups {
-        let path = if path.is_empty() {
-            name.to_string()
-        } else {
-            format!("{path}.{name}")
-        };
         let ty = find(tables, name);
         let value = match (ty, elements.as_slice()) {
-            (Some(TypeMeta::List(item)), _) => list(&elements, item, &path)?,
-            (_, [single]) => coerce_value(single, ty, &path)?,
-            (_, many) => Value::Array(
-                many.iter()
-                    .enumerate()
-                    .map(|(i, e)| coerce_value(e, ty, &format!("{path}[{i}]")))
-                    .collect::<Result<_, _>>()?,
-            ),
+            (Some(TypeMeta::List(item)), _) => list(&elements, item),
+            (_, [single]) => coerce_value(single, ty),
+            (_, many) => Value::Array(many.iter().map(|e| coerce_value(e, ty)).collect()),
         };
         map.insert(name.to_string(), value);
     }
-    Ok(map)
+    map
 }
 
 /// A list: the repeated elements, or the children of a single wrapper element
 /// (`<Items><item>…</item><item>…</item></Items>`).
-fn list(
-    elements: &[&Element],
-    item: &'static TypeMeta,
-    path: &str,
-) -> Result<Value, CallbackError> {
+fn list(elements: &[&Element], item: &'static TypeMeta) -> Value {
     let items: Vec<&Element> = match elements {
         [single] if single.children.is_empty() && single.text.trim().is_empty() => Vec::new(),
         [single] if is_wrapper(single, item) => single.children.iter().collect(),
         many => many.to_vec(),
     };
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, e)| coerce_value(e, Some(item), &format!("{path}[{i}]")))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Value::Array)
+    Value::Array(items.iter().map(|e| coerce_value(e, Some(item))).collect())
 }
 
 /// Whether a single list element wraps the items: its children all share one name that is
@@ -120,88 +95,41 @@ fn is_wrapper(element: &Element, item: &TypeMeta) -> bool {
     same && !is_item_field
 }
 
-/// A value that is not of its field's type.
-fn wrong_type(field: String, expected: &'static str, value: String) -> CallbackError {
-    CallbackError::WrongType {
-        field,
-        expected,
-        value,
-    }
-}
-
-fn quoted(text: &str) -> String {
-    let t = text.trim();
-    match t.char_indices().nth(MAX_QUOTED) {
-        Some((cut, _)) => format!("{}…", &t[..cut]),
-        None => t.to_string(),
-    }
-}
-
-fn coerce_value(
-    element: &Element,
-    ty: Option<&'static TypeMeta>,
-    path: &str,
-) -> Result<Value, CallbackError> {
+fn coerce_value(element: &Element, ty: Option<&'static TypeMeta>) -> Value {
     let has_children = !element.children.is_empty();
     let text = element.text.as_str();
-    let blank = text.trim().is_empty();
-    Ok(match ty {
+    let t = text.trim();
+    match ty {
+        // A scalar with child elements does not fit: kept as the object it is.
+        Some(TypeMeta::Int | TypeMeta::Env | TypeMeta::IntEnum(..) | TypeMeta::Bool)
+            if has_children =>
+        {
+            Value::Object(coerce_children(element, &[]))
+        }
         Some(TypeMeta::Int | TypeMeta::Env | TypeMeta::IntEnum(..)) => {
-            if has_children {
-                return Err(wrong_type(
-                    path.to_string(),
-                    CallbackError::INTEGER,
-                    "an element with child elements".into(),
-                ));
-            }
-            if blank {
-                return Ok(Value::String(text.to_string()));
-            }
-            integer(text.trim())
-                .ok_or_else(|| wrong_type(path.to_string(), CallbackError::INTEGER, quoted(text)))?
+            integer(t).unwrap_or_else(|| Value::String(text.to_string()))
         }
-        Some(TypeMeta::Bool) => {
-            if has_children {
-                return Err(wrong_type(
-                    path.to_string(),
-                    CallbackError::BOOLEAN,
-                    "an element with child elements".into(),
-                ));
-            }
-            if blank {
-                return Ok(Value::String(text.to_string()));
-            }
-            let t = text.trim();
-            if t == "1" || t.eq_ignore_ascii_case("true") {
-                Value::Bool(true)
-            } else if t == "0" || t.eq_ignore_ascii_case("false") {
-                Value::Bool(false)
-            } else {
-                return Err(wrong_type(
-                    path.to_string(),
-                    CallbackError::BOOLEAN,
-                    quoted(text),
-                ));
-            }
-        }
+        Some(TypeMeta::Bool) if t == "1" || t.eq_ignore_ascii_case("true") => Value::Bool(true),
+        Some(TypeMeta::Bool) if t == "0" || t.eq_ignore_ascii_case("false") => Value::Bool(false),
         Some(TypeMeta::Object(_, fields)) => {
             if has_children {
-                Value::Object(coerce_children(element, &[fields], path)?)
-            } else if blank {
+                Value::Object(coerce_children(element, &[fields]))
+            } else if t.is_empty() {
                 Value::Object(Map::new())
             } else {
                 Value::String(text.to_string())
             }
         }
-        Some(TypeMeta::List(item)) => list(&[element], item, path)?,
-        Some(TypeMeta::String | TypeMeta::StrEnum(..) | TypeMeta::Json(_)) | None => {
+        Some(TypeMeta::List(item)) => list(&[element], item),
+        Some(TypeMeta::String | TypeMeta::StrEnum(..) | TypeMeta::Json(_) | TypeMeta::Bool)
+        | None => {
             if has_children {
-                Value::Object(coerce_children(element, &[], path)?)
+                Value::Object(coerce_children(element, &[]))
             } else {
                 Value::String(text.to_string())
             }
         }
-    })
+    }
 }
 
 fn integer(text: &str) -> Option<Value> {
@@ -257,9 +185,9 @@ mod tests {
         client_errors: &[],
     };
 
-    fn coerce(doc: &str) -> Result<Value, CallbackError> {
+    fn coerce(doc: &str) -> Result<Value, crate::callback::CallbackError> {
         let root = parse(doc, "message")?;
-        coerce_message(&root, &SPEC).map(Value::Object)
+        Ok(Value::Object(coerce_message(&root, &SPEC)))
     }
 
     #[test]
@@ -301,40 +229,19 @@ mod tests {
         );
     }
 
+    /// A value that does not fit its type is kept as it came, so that typing fails for the
+    /// event alone (`Event::Malformed`) and no push is lost here.
     #[test]
-    fn errors_name_the_field() {
+    fn values_that_do_not_fit_are_kept_as_they_came() {
         assert_eq!(
-            coerce("<xml><Event>ev</Event><Obj><N>x1</N></Obj></xml>"),
-            Err(CallbackError::WrongType {
-                field: "Obj.N".into(),
-                expected: CallbackError::INTEGER,
-                value: "x1".into(),
-            })
+            coerce(
+                "<xml><Event>ev</Event><Obj><N>x1</N></Obj><Nums>1</Nums><Nums>z</Nums><Flag>yes</Flag></xml>"
+            ),
+            Ok(json!({"Event": "ev", "Obj": {"N": "x1"}, "Nums": [1, "z"], "Flag": "yes"}))
         );
         assert_eq!(
-            coerce("<xml><Event>ev</Event><Nums>1</Nums><Nums>z</Nums></xml>"),
-            Err(CallbackError::WrongType {
-                field: "Nums[1]".into(),
-                expected: CallbackError::INTEGER,
-                value: "z".into(),
-            })
+            coerce("<xml><CreateTime><a>1</a></CreateTime><Big> 1.5 </Big></xml>"),
+            Ok(json!({"CreateTime": {"a": "1"}, "Big": " 1.5 "}))
         );
-        assert_eq!(
-            coerce("<xml><Event>ev</Event><Flag>yes</Flag></xml>"),
-            Err(CallbackError::WrongType {
-                field: "Flag".into(),
-                expected: CallbackError::BOOLEAN,
-                value: "yes".into(),
-            })
-        );
-        assert!(matches!(
-            coerce("<xml><CreateTime><a/></CreateTime></xml>"),
-            Err(CallbackError::WrongType { field, .. }) if field == "CreateTime"
-        ));
-        let long = "9".repeat(200);
-        assert!(matches!(
-            coerce(&format!("<xml><CreateTime>{long}</CreateTime></xml>")),
-            Err(CallbackError::WrongType { value, .. }) if value.chars().count() == MAX_QUOTED + 1
-        ));
     }
 }

@@ -192,21 +192,6 @@ pub enum CallbackError {
         what: &'static str,
     },
 
-    /// An XML value is not of the type the spec gives its field.
-    #[error(
-        "field `{}` must be {expected}, got `{}`",
-        crate::secret::escape_controls(field),
-        crate::secret::escape_controls(value)
-    )]
-    WrongType {
-        /// The field's path (`GoodsInfo.Quantity`).
-        field: String,
-        /// What the spec types the field as: [`Self::INTEGER`] or [`Self::BOOLEAN`].
-        expected: &'static str,
-        /// The text found (cut after 64 characters).
-        value: String,
-    },
-
     /// A message is too long to encrypt (its length must fit in a u32).
     #[error("message of {len} bytes is too long to encrypt")]
     MessageTooLong {
@@ -242,12 +227,6 @@ pub enum CallbackError {
 }
 
 impl CallbackError {
-    /// [`Self::WrongType`]'s `expected` for an integer, enum or env field.
-    pub const INTEGER: &'static str = "an integer";
-
-    /// [`Self::WrongType`]'s `expected` for a boolean field.
-    pub const BOOLEAN: &'static str = "a boolean (true/false/1/0)";
-
     /// Whether the push failed verification: a forgery, a replay, another app's push, or a
     /// plain-mode push at a safe-mode receiver. Such a push is answered 401 and never reaches a
     /// handler; WeChat's own pushes never fail this way once the settings match.

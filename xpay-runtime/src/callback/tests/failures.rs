@@ -322,23 +322,13 @@ fn malformed_messages() {
 
 #[test]
 fn xml_values_that_do_not_fit_their_type() {
+    // Kept as they came, as a JSON message would carry them: typing decides, and a known event
+    // of the wrong shape reaches the handler as `Event::Malformed` rather than failing here.
     let d = decoder(CallbackConfig::new(token(TOKEN)));
     let pushed = sign_plain_push(&token(TOKEN), "", Format::Xml, &params(TS));
     let body = "<xml><Event><![CDATA[xpay_coin_pay_notify]]></Event><CoinInfo><Quantity>ten</Quantity></CoinInfo></xml>";
-    let err = d.decode(&pushed.query, body.as_bytes());
-    assert_eq!(
-        err,
-        Err(CallbackError::WrongType {
-            field: "CoinInfo.Quantity".into(),
-            expected: CallbackError::INTEGER,
-            value: "ten".into()
-        })
-    );
-    let shown = err.err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(
-        shown.contains("CoinInfo.Quantity") && shown.contains("ten"),
-        "{shown}"
-    );
+    let decoded = d.decode(&pushed.query, body.as_bytes()).expect("decoded");
+    assert_eq!(decoded.message["CoinInfo"]["Quantity"], "ten");
 }
 
 #[test]
