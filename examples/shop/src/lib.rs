@@ -174,9 +174,20 @@ impl Shop {
     /// nothing the second time, and still be answered success.
     pub fn handle_push(&self, push: &Push) -> Result<Reply, PushError> {
         let event = &push.event;
+        if let Event::Malformed { name, error, .. } = event {
+            // Perhaps a paid order that this build cannot read (WeChat changed a field's type):
+            // never acknowledged unread. An error, so that an alert fires; WeChat retries.
+            let e = PushError::Malformed {
+                event: name.clone(),
+                error: error.clone(),
+            };
+            tracing::error!(error = %e, "push not applied; WeChat will retry");
+            return Err(e);
+        }
         let Some(key) = event.dedup_key() else {
             // Events without a key (subscription signing results, events newer than this
-            // build's spec) carry nothing this shop acts on: acknowledge them.
+            // build's spec) carry nothing this shop acts on: acknowledge them. A real app would
+            // look at an unknown event's name before letting it go.
             tracing::info!(event = event.name(), "push acknowledged, nothing to do");
             return Ok(Reply::Success);
         };

@@ -120,6 +120,16 @@ pub enum PushError {
         /// What does not fit.
         problem: String,
     },
+    /// A push of a known event whose fields do not fit its type (`Event::Malformed`). It may
+    /// be a paid order, so it is neither applied nor acknowledged: WeChat keeps retrying while
+    /// someone looks (the log line is an error), and nothing is delivered by guesswork.
+    #[error("{event}: the push does not fit its type: {error}")]
+    Malformed {
+        /// The event's name.
+        event: String,
+        /// What did not fit.
+        error: String,
+    },
 }
 
 /// What applying a push did.
