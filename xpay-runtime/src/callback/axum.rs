@@ -60,9 +60,11 @@
 //!   WeChat retries later;
 //! - a push that fails verification (a forgery, a replayed query, a plain-mode push at a
 //!   receiver with an EncodingAESKey): 401, and the handler never sees it;
+//! - a body that cannot be read far enough to check its signature (empty, or a safe-mode
+//!   envelope that is not JSON or XML or has no `Encrypt`): 400, and the handler never sees it;
 //! - a body over the decoder's limit: 413, without reading the rest;
-//! - a push that cannot be decrypted or parsed: 500 with a failure body, so a real push that
-//!   this version cannot read is retried rather than lost.
+//! - a verified push that cannot be decrypted or parsed: 500 with a failure body, so a real
+//!   push that this version cannot read is retried rather than lost.
 //!
 //! The handler runs on its own task: WeChat closing the connection (after about 5 s) does not
 //! stop a delivery halfway. Every log line quotes outside input with its control characters

@@ -260,7 +260,6 @@ impl Decoder {
         let nonce = PushQuery::require(&q.nonce, "nonce")?;
         self.check_freshness(timestamp, now)?;
         let token = self.config.token().expose();
-        let body = std::str::from_utf8(body).map_err(|_| CallbackError::NotUtf8("the body"))?;
         match mode {
             Mode::Plain => {
                 let signature = PushQuery::require(&q.signature, "signature")?;
@@ -269,6 +268,8 @@ impl Decoder {
                     &[token, timestamp, nonce],
                     SignatureKind::Plain,
                 )?;
+                let body =
+                    std::str::from_utf8(body).map_err(|_| CallbackError::NotUtf8("the body"))?;
                 Ok(Opened {
                     text: Cow::Borrowed(body),
                     envelope_format: None,
@@ -278,6 +279,8 @@ impl Decoder {
             Mode::Safe => {
                 let key = self.config.aes_key().ok_or(CallbackError::NoAesKey)?;
                 let msg_signature = PushQuery::require(&q.msg_signature, "msg_signature")?;
+                let body = std::str::from_utf8(body)
+                    .map_err(|_| CallbackError::NotUtf8("the envelope"))?;
                 let envelope = parse_envelope(body)?;
                 crypto::verify_signature(
                     msg_signature,

@@ -243,12 +243,35 @@ impl CallbackError {
         )
     }
 
-    /// The HTTP status a receiver answers with: 401 for [forgeries](Self::is_forgery), 413 for
-    /// an oversized body, and 500 for the rest, so that WeChat retries a push this version
-    /// cannot read rather than losing it.
+    /// Whether the push could not be read far enough to check its signature: an empty body,
+    /// or a safe-mode envelope that is not UTF-8, not JSON or XML, or has no `Encrypt`. Nothing
+    /// vouches for such a body, so it is answered 400 and never reaches a handler.
+    pub fn is_unverifiable(&self) -> bool {
+        matches!(
+            self,
+            CallbackError::EmptyBody
+                | CallbackError::NotUtf8("the envelope")
+                | CallbackError::UnrecognizedFormat("envelope")
+                | CallbackError::Malformed {
+                    what: "envelope",
+                    ..
+                }
+                | CallbackError::MissingField {
+                    what: "envelope",
+                    ..
+                }
+        )
+    }
+
+    /// The HTTP status a receiver answers with: 401 for [forgeries](Self::is_forgery), 400 for
+    /// a body whose signature could not even be checked ([`is_unverifiable`](Self::is_unverifiable)),
+    /// 413 for an oversized body, and 500 for the rest (a verified push this version cannot
+    /// read), so that WeChat retries it rather than losing it. WeChat retries every failure,
+    /// whatever its status.
     pub fn http_status(&self) -> u16 {
         match self {
             e if e.is_forgery() => 401,
+            e if e.is_unverifiable() => 400,
             CallbackError::BodyTooLarge { .. } => 413,
             _ => 500,
         }

@@ -45,7 +45,7 @@ pub(crate) fn parse_envelope(body: &str) -> Result<Envelope, CallbackError> {
         field: "Encrypt",
         what: WHAT,
     };
-    match detect(body, "body")? {
+    match detect(body, WHAT)? {
         Format::Json => {
             // Only `Encrypt` is needed: read it borrowed, skipping the rest, instead of
             // building the whole envelope as a JSON value.
@@ -346,7 +346,7 @@ mod tests {
         ));
         assert!(matches!(
             parse_envelope("[1]"),
-            Err(CallbackError::UnrecognizedFormat("body"))
+            Err(CallbackError::UnrecognizedFormat("envelope"))
         ));
         assert!(matches!(
             parse_envelope("{\"Encrypt\":"),

@@ -524,3 +524,44 @@ fn invalid_encoding_aes_keys() {
     let err = EncodingAesKey::new("x".repeat(10)).err();
     assert!(err.is_some_and(|e| e.to_string().contains("43 characters")));
 }
+
+/// What each failure is answered with: 401 when verification failed, 400 when the body could
+/// not be read far enough to verify (nothing vouches for it), 413 when too large, and 500 only
+/// for a verified push this version cannot read (so that WeChat retries it).
+#[test]
+fn each_failure_gets_the_status_that_says_whose_it_is() {
+    let status = |r: Result<DecodedPush, CallbackError>| r.map_err(|e| e.http_status()).err();
+    let safe = decoder(config());
+    let (q, good) = good_push();
+    // Unverifiable: garbage, an empty body, an envelope without Encrypt, non-UTF-8 bytes.
+    for body in [
+        &b"hello"[..],
+        b"",
+        b"{\"x\":1}",
+        b"<xml><a>",
+        b"{\"Encrypt\":\"\xff\"}",
+    ] {
+        assert_eq!(status(safe.decode(&q, body)), Some(400), "{body:?}");
+    }
+    // A forgery: a well-formed envelope whose signature does not match.
+    let forged = good.replace("Encrypt\":\"", "Encrypt\":\"A");
+    assert_eq!(status(safe.decode(&q, forged.as_bytes())), Some(401));
+    assert_eq!(
+        status(safe.decode(&q, "x".repeat(70_000).as_bytes())),
+        Some(413)
+    );
+
+    let plain = decoder(CallbackConfig::new(token(TOKEN)));
+    let pushed = sign_plain_push(&token(TOKEN), "", Format::Json, &params(TS));
+    // Verified, but unreadable: WeChat's (as far as anyone can tell), so 500 and a retry.
+    assert_eq!(status(plain.decode(&pushed.query, b"hello")), Some(500));
+    assert_eq!(
+        status(plain.decode(&pushed.query, b"{\"a\":\"\xff\"}")),
+        Some(500)
+    );
+    // The same bodies under a wrong signature: a forgery, checked before the body is read.
+    let mut wrong = pushed.query.clone();
+    wrong.signature = Some("0".repeat(40));
+    assert_eq!(status(plain.decode(&wrong, b"hello")), Some(401));
+    assert_eq!(status(plain.decode(&wrong, b"{\"a\":\"\xff\"}")), Some(401));
+}
