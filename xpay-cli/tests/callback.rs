@@ -189,6 +189,36 @@ fn verify_url_prints_an_echostr_that_looks_like_json_unquoted() {
 }
 
 #[test]
+fn verify_url_never_prints_control_characters() {
+    // The signature does not cover the echostr: a signed query with an echostr that would
+    // clear the terminal is refused, with the characters escaped in the one-line error.
+    let token = CallbackToken::new("tok-verify").expect("token");
+    let echostr = "ok\u{1b}[2J\nFAKE";
+    let params = SealParams {
+        timestamp: "1714036504".into(),
+        nonce: "77".into(),
+        random: [0; 16],
+    };
+    let q = xpay::callback::sign_url_verification(&token, echostr, &params);
+    let signature = format!("--signature={}", q.signature.expect("signature"));
+    let echo = format!("--echostr={echostr}");
+    let run = xpay(
+        &[
+            "callback",
+            "verify-url",
+            &signature,
+            "--timestamp",
+            "1714036504",
+            "--nonce",
+            "77",
+            &echo,
+        ],
+        &[("XPAY_CALLBACK_TOKEN", "tok-verify")],
+    );
+    run.fails_with(&["control characters", "\\u{1b}[2J\\nFAKE"], &["\u{1b}"]);
+}
+
+#[test]
 fn verify_url_failures_are_one_line() {
     let v = of_kind("url_verification").pop().expect("a url vector");
     let token = field(&v, "token");

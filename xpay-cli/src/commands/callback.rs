@@ -28,7 +28,8 @@ pub fn run(cmd: CallbackCommand) -> Result<(), Failure> {
     }
 }
 
-/// Checks the URL verification's signature and prints the echostr verbatim.
+/// Checks the URL verification's signature and prints the echostr verbatim (one with control
+/// characters is refused).
 fn verify_url(args: CallbackVerifyUrlArgs) -> Result<(), Failure> {
     let decoder = Decoder::new(config::callback_token_config(&args.token)?, &SPEC);
     let query = PushQuery {
@@ -39,6 +40,14 @@ fn verify_url(args: CallbackVerifyUrlArgs) -> Result<(), Failure> {
         ..PushQuery::default()
     };
     let echostr = decoder.verify_url(&query).map_err(failure)?;
+    // Verbatim, but never control characters: the signature does not cover the echostr, and
+    // WeChat's is plain text, so one that would drive a terminal is refused instead.
+    let escaped = xpay::escape_controls(echostr);
+    if escaped != echostr {
+        return Err(Failure::msg(format!(
+            "the echostr holds control characters (`{escaped}`); WeChat's never does, and the signature does not cover it, so it is not printed"
+        )));
+    }
     output::line(echostr.as_bytes())
 }
 
