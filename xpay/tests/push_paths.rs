@@ -138,30 +138,74 @@ fn json_text(entries: &[(String, Value)]) -> String {
     format!("{{{}}}", parts.join(","))
 }
 
-fn xml_value(out: &mut String, name: &str, value: &Value) {
+/// An XML element for `value`, written one of the ways WeChat's XML or any XML writer may
+/// write it: CDATA (whole or split), escaped text with entity and character references,
+/// bare text, `<A/>` or `<A></A>` for nothing, with whitespace, line breaks or comments
+/// between elements. Both paths must read every way alike.
+fn xml_value(out: &mut String, name: &str, value: &Value, rng: &mut StdRng) {
+    match rng.random_range(0..6) {
+        0 => out.push_str("\n  "),
+        1 => out.push_str("<!-- c -->"),
+        2 => out.push_str("\r\n"),
+        _ => {}
+    }
     match value {
         Value::Array(items) => {
             for item in items {
-                xml_value(out, name, item);
+                xml_value(out, name, item, rng);
             }
         }
         Value::Object(map) => {
             out.push_str(&format!("<{name}>"));
             for (k, v) in map {
-                xml_value(out, k, v);
+                xml_value(out, k, v, rng);
             }
             out.push_str(&format!("</{name}>"));
         }
-        Value::String(s) => out.push_str(&format!("<{name}><![CDATA[{s}]]></{name}>")),
-        Value::Null => out.push_str(&format!("<{name}/>")),
+        Value::String(s) => {
+            let body = match rng.random_range(0..4) {
+                0 => format!("<![CDATA[{s}]]>"),
+                1 => {
+                    let mid = s
+                        .char_indices()
+                        .nth(s.chars().count() / 2)
+                        .map_or(0, |(i, _)| i);
+                    format!("<![CDATA[{}]]><![CDATA[{}]]>", &s[..mid], &s[mid..])
+                }
+                2 => s
+                    .chars()
+                    .map(|c| match c {
+                        'a' => "&#97;".to_string(),
+                        'b' => "&#x62;".to_string(),
+                        '&' => "&amp;".to_string(),
+                        '<' => "&lt;".to_string(),
+                        '>' => "&gt;".to_string(),
+                        '\'' => "&apos;".to_string(),
+                        '"' => "&quot;".to_string(),
+                        c => c.to_string(),
+                    })
+                    .collect(),
+                _ if s.contains(['&', '<', ']']) => format!("<![CDATA[{s}]]>"),
+                _ => s.clone(),
+            };
+            out.push_str(&format!("<{name}>{body}</{name}>"));
+        }
+        Value::Null if rng.random_bool(0.5) => out.push_str(&format!("<{name}/>")),
+        Value::Null => out.push_str(&format!("<{name}></{name}>")),
+        other if rng.random_bool(0.3) => {
+            out.push_str(&format!("<{name}><![CDATA[{other}]]></{name}>"));
+        }
         other => out.push_str(&format!("<{name}>{other}</{name}>")),
     }
 }
 
-fn xml_text(entries: &[(String, Value)]) -> String {
+fn xml_text(entries: &[(String, Value)], rng: &mut StdRng) -> String {
     let mut out = String::from("<xml>");
     for (k, v) in entries {
-        xml_value(&mut out, k, v);
+        xml_value(&mut out, k, v, rng);
+    }
+    if rng.random_bool(0.3) {
+        out.push('\n');
     }
     out.push_str("</xml>");
     out
@@ -190,7 +234,7 @@ fn differential(seed: u64) -> bool {
     );
     let entries = message(&mut rng);
     let text = if xml {
-        xml_text(&entries)
+        xml_text(&entries, &mut rng)
     } else {
         json_text(&entries)
     };
@@ -275,7 +319,7 @@ fn well_formed_pushes_take_the_one_pass() {
         entries.extend(clean_fields(event.fields, &mut rng));
         let xml = seed % 2 == 0;
         let text = if xml {
-            xml_text(&entries)
+            xml_text(&entries, &mut rng)
         } else {
             json_text(&entries)
         };

@@ -4,7 +4,7 @@
 //!
 //! - **One pass** (the hot path of every paying backend): the decrypted text is read straight
 //!   into the envelope and the typed event, with no intermediate `serde_json::Value` and, for
-//!   XML, no conversion of the element tree. The `Event` entry picks the event's reader; the
+//!   XML, no element tree: quick-xml's events are read as they come. The `Event` entry picks the event's reader; the
 //!   entries after it go there.
 //! - **The general path** parses the message into a [`DecodedPush`] (every field, typed by the
 //!   spec) and types that. It is taken whenever the one pass gives up: an event the spec does
@@ -21,7 +21,6 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::format::{detect, parse_message, strip_bom};
-use super::xml_de::ElementDe;
 use super::{CallbackError, DecodedPush, Decoder, Format, PushQuery};
 use crate::action::EventSet;
 use crate::de::{EventReader, PushVisitor};
@@ -135,7 +134,7 @@ impl Decoder {
 
     /// Verifies, decrypts and types a push with the spec's events (`xpay::api::Event` for the
     /// built-in spec), in one pass over the message when it can: with no intermediate JSON
-    /// value, and for XML no conversion of the element tree; the general path (every field
+    /// value, and for XML no element tree; the general path (every field
     /// parsed, then typed) decides whatever the one pass cannot read.
     /// No seen-query check: see [`receive_typed`](Self::receive_typed).
     ///
@@ -229,10 +228,7 @@ fn one_pass<E: EventSet>(text: &str, encrypted: bool) -> Result<OnePass<E>, ()> 
             de.end().map_err(|_| ())?;
             read
         }
-        Format::Xml => {
-            let root = super::xml::parse(body, "message").map_err(|_| ())?;
-            serde::Deserializer::deserialize_map(ElementDe(&root), visitor).map_err(|_| ())?
-        }
+        Format::Xml => super::xml_de::read_root(body, visitor).map_err(|_| ())?,
     };
     Ok((format, envelope, reader.finish(), name))
 }
