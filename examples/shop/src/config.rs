@@ -13,7 +13,7 @@
 //! | `XPAY_BASE_URL` | replaces `https://api.weixin.qq.com` (the mock's URL) | no |
 //! | `XPAY_CALLBACK_TOKEN` | 消息推送 → Token (令牌) | yes |
 //! | `XPAY_ENCODING_AES_KEY` | 消息推送 → EncodingAESKey, for safe-mode (encrypted) pushes | for safe mode |
-//! | `XPAY_REDIS_URL` | a Redis shared by every instance: access tokens and push dedup | with several instances |
+//! | `XPAY_REDIS_URL` | a Redis shared by every instance: access tokens, push dedup and seen push queries | with several instances |
 //! | `SHOP_ADDR` | where the shop listens (default `127.0.0.1:3000`) | no |
 //!
 //! An empty variable counts as unset.
@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 
 use xpay::callback::dedup::{Dedup, MemoryDedupStore};
 use xpay::callback::{CallbackConfig, Decoder};
-use xpay::redis::{RedisConnection, RedisDedupStore, RedisStore};
+use xpay::redis::{RedisConnection, RedisDedupStore, RedisSeenQueries, RedisStore};
 use xpay::{Client, ClientBuilder, Setting};
 
 /// Where the shop listens unless `SHOP_ADDR` says otherwise.
@@ -109,8 +109,13 @@ impl Config {
             Setting::OfferId,
             Setting::AppKey(client.env()),
         ])?;
-        // Only pushes for our own app id are accepted (checked inside encrypted pushes).
-        let callback = CallbackConfig::from_lookup(&lookup)?;
+        // Only pushes for our own app id are accepted (checked inside encrypted pushes). With
+        // Redis, a push query seen by one instance is known to all: a captured plain-mode query
+        // replayed with another body to another instance is refused too.
+        let mut callback = CallbackConfig::from_lookup(&lookup)?;
+        if let Some(redis) = &redis {
+            callback = callback.with_seen_queries(RedisSeenQueries::new(redis.clone()));
+        }
         let safe_mode = callback.aes_key().is_some();
         let dedup = match redis {
             Some(redis) => Dedup::new(RedisDedupStore::new(redis)),

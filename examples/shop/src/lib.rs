@@ -124,7 +124,7 @@ impl Shop {
     }
 
     /// A shop built from a loaded [`Config`]: with `XPAY_REDIS_URL`, every instance shares
-    /// one push dedup store in Redis.
+    /// one push dedup store and one record of seen push queries in Redis.
     pub fn from_config(config: Config) -> Shop {
         Shop::assemble(
             config.client,
