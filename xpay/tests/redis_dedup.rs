@@ -19,7 +19,7 @@ use serde_json::json;
 use xpay::CallbackToken;
 use xpay::api::Event;
 use xpay::callback::axum::PushRouter;
-use xpay::callback::dedup::Dedup;
+use xpay::callback::dedup::{Dedup, MemoryDedupStore};
 use xpay::callback::{
     CallbackConfig, CallbackError, Decoder, EncodingAesKey, Format, Push, Reply, SealParams,
     SignedPush, encrypt_push, render_message, sign_plain_push,
@@ -378,4 +378,30 @@ async fn dedup_seen_queries_are_shared_by_instances() {
         .await
         .unwrap_err();
     assert!(matches!(e, CallbackError::SeenQueries(_)), "{e}");
+}
+
+/// The handler closure itself is called only after the dedup claim: for a push already
+/// handled, not even its synchronous part (work before its `async` block) runs. (An in-memory
+/// store: this needs no Redis.)
+#[tokio::test]
+async fn dedup_calls_no_part_of_the_handler_for_a_push_already_handled() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let routes = PushRouter::new(decoder(), move |_push: Push| {
+        counted.fetch_add(1, Ordering::SeqCst); // synchronous, before the future
+        async { Ok::<_, String>(Reply::Success) }
+    })
+    .dedup(Dedup::new(MemoryDedupStore::new()))
+    .into_router();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/push", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, Router::new().nest("/push", routes)).await;
+    });
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let push = push_for("trade_sync_0001");
+    for _ in 0..3 {
+        assert!(deliver(&http, &url, &push).await, "acknowledged");
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
 }

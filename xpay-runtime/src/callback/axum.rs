@@ -196,6 +196,7 @@ async fn receive<E, H, Fut, Err>(
 ) -> Response
 where
     E: EventSet + Send + 'static,
+    E::Envelope: Send,
     H: Fn(Push<E>) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Reply, Err>> + Send + 'static,
     Err: Display + Send + 'static,
@@ -218,7 +219,10 @@ where
     } else {
         push.event.dedup_key()
     };
-    let handler = (s.handler)(push);
+    // Called when first polled, so after the dedup claim: not even the handler's synchronous
+    // part runs for a push already handled, or being handled elsewhere.
+    let called = Arc::clone(&s);
+    let handler = async move { (called.handler)(push).await };
     let handled = match &s.dedup {
         Some(dedup) => {
             let key = dedup_key.map(|key| {

@@ -244,12 +244,14 @@ impl CallbackError {
     }
 
     /// Whether the push could not be read far enough to check its signature: an empty body,
-    /// or a safe-mode envelope that is not UTF-8, not JSON or XML, or has no `Encrypt`. Nothing
-    /// vouches for such a body, so it is answered 400 and never reaches a handler.
+    /// an `encrypt_type` other than `aes` or `raw`, or a safe-mode envelope that is not UTF-8,
+    /// not JSON or XML, or has no `Encrypt`. Nothing vouches for such a body, so it is answered
+    /// 400 and never reaches a handler.
     pub fn is_unverifiable(&self) -> bool {
         matches!(
             self,
             CallbackError::EmptyBody
+                | CallbackError::UnsupportedEncryptType(_)
                 | CallbackError::NotUtf8("the envelope")
                 | CallbackError::UnrecognizedFormat("envelope")
                 | CallbackError::Malformed {

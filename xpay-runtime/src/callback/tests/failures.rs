@@ -543,6 +543,12 @@ fn each_failure_gets_the_status_that_says_whose_it_is() {
     ] {
         assert_eq!(status(safe.decode(&q, body)), Some(400), "{body:?}");
     }
+    // An encryption WeChat does not use, with no signature at all.
+    let odd = PushQuery {
+        encrypt_type: Some("rsa".into()),
+        ..PushQuery::default()
+    };
+    assert_eq!(status(safe.decode(&odd, b"hello")), Some(400));
     // A forgery: a well-formed envelope whose signature does not match.
     let forged = good.replace("Encrypt\":\"", "Encrypt\":\"A");
     assert_eq!(status(safe.decode(&q, forged.as_bytes())), Some(401));
