@@ -505,6 +505,27 @@ fn keywords_that_r_hash_cannot_escape_are_refused_as_names() {
     );
 }
 
+/// Names the generator makes that would clash in the generated code: a trial compiled `xpay
+/// spec rust` output and got E0119 (`do_it` and `do__it` both give `DoItRequest`) and E0428
+/// (an event `rust_name: Malformed` beside `Event::Malformed`). Both are located spec errors.
+#[test]
+fn generated_names_never_clash() {
+    let action_at = |name: &str| {
+        format!("  - name: {name}\n    path: /xpay/{name}\n    signing: pay\n    retry: safe\n")
+    };
+    let yaml = format!("{HEAD}{}{}", action_at("do_it"), action_at("do__it"));
+    let d = errors(&yaml);
+    assert_eq!(
+        located(&d),
+        [(7, "rust-name-clash"), (7, "rust-name-clash")],
+        "{d}"
+    );
+    assert!(d.to_string().contains("`DoItRequest`"), "{d}");
+    assert!(d.to_string().contains("line 3"), "{d}");
+    let d = errors("version: 1\nactions: []\nevents:\n  - name: e1\n    rust_name: Malformed\n");
+    assert_eq!(located(&d), [(5, "reserved-name")], "{d}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(128))]
 

@@ -32,7 +32,8 @@ pub(super) fn check(cx: &mut Cx<'_>, raw: &RawSpec) {
 
 /// `name-case`, `reserved-name` and `rust-name-clash`: an event becomes a variant of the
 /// generated `Event` enum (`rust_name`, else the PascalCase of its name), which already has
-/// `Unknown` for events the spec does not list; each variant name is unique.
+/// `Unknown` for events the spec does not list and `Malformed` for listed events that do not
+/// fit their type; each variant name is unique.
 fn rust_name(cx: &mut Cx<'_>, e: &RawEvent, seen: &mut Seen) {
     let (rust_name, at) = match &e.rust_name {
         Some(r) => {
@@ -57,11 +58,13 @@ fn rust_name(cx: &mut Cx<'_>, e: &RawEvent, seen: &mut Seen) {
             (derived, at)
         }
     };
-    if rust_name == "Unknown" {
+    if rust_name == "Unknown" || rust_name == "Malformed" {
         cx.error(
             Rule::ReservedName,
             at.clone(),
-            "event rust_name `Unknown` is reserved for events the spec does not list",
+            format!(
+                "event rust_name `{rust_name}` is reserved: `Event::Unknown` holds events the spec does not list, `Event::Malformed` listed events that do not fit their type"
+            ),
         );
     }
     if seen.first(&rust_name, at.pos).is_some() {

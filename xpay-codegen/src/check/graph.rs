@@ -2,11 +2,12 @@
 //! events and payment kinds, and what the named types contain.
 
 use super::Cx;
+use crate::diag::Loc;
 use crate::model::Ty;
 use crate::names::{mode_enum, mode_order, pascal, payment_order};
 use crate::parse::{RawField, RawSpec};
 use crate::rule::Rule;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// Checks the spec's items together.
 pub(super) fn check(cx: &mut Cx<'_>, raw: &RawSpec) {
@@ -16,36 +17,70 @@ pub(super) fn check(cx: &mut Cx<'_>, raw: &RawSpec) {
 }
 
 /// `rust-name-clash`: actions, events and payment kinds become structs the generator names
-/// (`QueryOrderRequest`, `CoinPayEvent`, `PaymentOrder`, …); a type from `types:` of such a
-/// name would be a second item of that name.
+/// (`QueryOrderRequest`, `CoinPayEvent`, `PaymentOrder`, …). Two items that would get one name
+/// (`do_it` and `do__it` both give `DoItRequest`), or a type from `types:` of such a name,
+/// would be two items of one name.
 fn generated_name_clash(cx: &mut Cx<'_>, raw: &RawSpec) {
-    let mut generated: Vec<String> = Vec::new();
+    // Each generated name, with the kind of item it comes from (`action`, `event`, `payment
+    // kind`), that item, and where it is declared.
+    let mut generated: Vec<(String, &str, String, Loc)> = Vec::new();
     for a in &raw.actions {
         let base = pascal(&a.name.value);
-        generated.push(format!("{base}Request"));
-        generated.push(format!("{base}Response"));
+        let what = format!("action `{}`", a.name.value);
+        let at = cx.at(&a.name);
+        generated.push((format!("{base}Request"), "action", what.clone(), at.clone()));
+        generated.push((format!("{base}Response"), "action", what, at));
     }
     for e in &raw.events {
-        let rust = match &e.rust_name {
-            Some(r) => r.value.clone(),
-            None => pascal(&e.name.value),
+        let (rust, at) = match &e.rust_name {
+            Some(r) => (r.value.clone(), cx.at(r)),
+            None => (pascal(&e.name.value), cx.at(&e.name)),
         };
-        generated.push(format!("{rust}Event"));
+        let what = format!("event `{}`", e.name.value);
+        generated.push((format!("{rust}Event"), "event", what, at));
     }
     for p in &raw.payments {
         let order = match &p.rust_name {
             Some(r) => r.value.clone(),
             None => payment_order(&p.name.value),
         };
-        generated.push(order.clone());
+        let what = format!("payment kind `{}`", p.name.value);
+        let at = cx.at(&p.name);
+        let kind = "payment kind";
+        generated.push((order.clone(), kind, what.clone(), at.clone()));
         if !p.modes.0.is_empty() {
-            generated.push(mode_enum(&order));
+            generated.push((mode_enum(&order), kind, what.clone(), at.clone()));
             for (m, _) in &p.modes.0 {
-                generated.push(mode_order(&m.value, &order));
+                generated.push((mode_order(&m.value, &order), kind, what.clone(), at.clone()));
             }
         }
     }
-    for g in generated {
+    // Two events or two payment kinds of one rust_name are already `rust-name-clash` where
+    // their names are checked; what is left is two actions, or items of different kinds.
+    let mut first: HashMap<&str, (&str, &str, u32)> = HashMap::new();
+    let mut clashes = Vec::new();
+    for (g, kind, what, at) in &generated {
+        match first.get(g.as_str()) {
+            Some((other_kind, other, line))
+                if other != what && (other_kind != kind || *kind == "action") =>
+            {
+                clashes.push((
+                    at.clone(),
+                    format!(
+                        "{what} would generate `{g}`, as {other} (line {line}) does; rename one"
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                first.insert(g, (kind, what, at.pos.line));
+            }
+        }
+    }
+    for (at, message) in clashes {
+        cx.error(Rule::RustNameClash, at, message);
+    }
+    for (g, _, _, _) in generated {
         if let Some((name, _)) = raw.types.0.iter().find(|(n, _)| n.value == g) {
             let at = cx.at(name);
             cx.error(
