@@ -2,6 +2,7 @@
 //! ends the command quietly instead of crashing it.
 
 use crate::error::Failure;
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// Writes `bytes` exactly as given, then a newline.
@@ -11,6 +12,36 @@ pub fn line(bytes: &[u8]) -> Result<(), Failure> {
         .and_then(|()| out.write_all(b"\n"))
         .and_then(|()| out.flush())
         .map_err(Failure::write)
+}
+
+/// Writes a JSON document, then a newline, escaped by [`terminal_safe_json`].
+pub fn json(text: &str) -> Result<(), Failure> {
+    line(terminal_safe_json(text).as_bytes())
+}
+
+/// A JSON document with every character a terminal could be driven by (C0 and C1 controls
+/// other than the JSON whitespace `\t` `\n` `\r`, DEL, and the bidirectional marks and
+/// overrides such as U+202E) written as a `\uXXXX` escape: the same JSON to a parser, and
+/// nothing from outside that reaches a terminal raw. Such characters are legal raw only
+/// inside JSON strings, where the escape means the same.
+fn terminal_safe_json(text: &str) -> Cow<'_, str> {
+    if xpay::escape_controls(text) == text {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut one = [0u8; 4];
+    for c in text.chars() {
+        let c_str: &str = c.encode_utf8(&mut one);
+        if matches!(c, '\t' | '\n' | '\r') || xpay::escape_controls(c_str) == c_str {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Writes a text, ending it with a newline unless it already ends with one.
@@ -26,4 +57,26 @@ pub fn text(text: &str) -> Result<(), Failure> {
         })
         .and_then(|()| out.flush())
         .map_err(Failure::write)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe_json;
+
+    #[test]
+    fn json_output_escapes_what_drives_a_terminal_and_stays_the_same_json() {
+        let text = "{\"a\":\"ok\u{202e}gnp.exe \u{7f}\u{85} 中文\",\n\"b\":1}";
+        let safe = terminal_safe_json(text);
+        assert_eq!(
+            safe,
+            "{\"a\":\"ok\\u202egnp.exe \\u007f\\u0085 中文\",\n\"b\":1}"
+        );
+        let before: serde_json::Value = serde_json::from_str(text).expect("JSON");
+        let after: serde_json::Value = serde_json::from_str(&safe).expect("still JSON");
+        assert_eq!(before, after);
+        assert!(matches!(
+            terminal_safe_json("{\"a\":1}"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 }

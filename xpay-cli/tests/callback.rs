@@ -159,11 +159,9 @@ fn verify_url_prints_the_echostr_verbatim() {
     }
 }
 
-#[test]
-fn verify_url_prints_an_echostr_that_looks_like_json_unquoted() {
-    // Sign with the runtime's sender for an echostr that JSON would quote and escape.
+/// `xpay callback verify-url` for `echostr`, signed with the runtime's sender.
+fn verify_signed(echostr: &str) -> Run {
     let token = CallbackToken::new("tok-verify").expect("token");
-    let echostr = "-\"quoted\" 中文 \\n";
     let params = SealParams {
         timestamp: "1714036504".into(),
         nonce: "77".into(),
@@ -172,7 +170,7 @@ fn verify_url_prints_an_echostr_that_looks_like_json_unquoted() {
     let q = xpay::callback::sign_url_verification(&token, echostr, &params);
     let signature = format!("--signature={}", q.signature.expect("signature"));
     let echo = format!("--echostr={echostr}");
-    let run = xpay(
+    xpay(
         &[
             "callback",
             "verify-url",
@@ -184,38 +182,22 @@ fn verify_url_prints_an_echostr_that_looks_like_json_unquoted() {
             &echo,
         ],
         &[("XPAY_CALLBACK_TOKEN", "tok-verify")],
-    );
-    assert_eq!(run.ok(), format!("{echostr}\n"));
+    )
+}
+
+#[test]
+fn verify_url_prints_an_echostr_that_looks_like_json_unquoted() {
+    // An echostr that JSON would quote and escape.
+    let echostr = "-\"quoted\" 中文 \\n";
+    assert_eq!(verify_signed(echostr).ok(), format!("{echostr}\n"));
 }
 
 #[test]
 fn verify_url_never_prints_control_characters() {
     // The signature does not cover the echostr: a signed query with an echostr that would
     // clear the terminal is refused, with the characters escaped in the one-line error.
-    let token = CallbackToken::new("tok-verify").expect("token");
-    let echostr = "ok\u{1b}[2J\nFAKE";
-    let params = SealParams {
-        timestamp: "1714036504".into(),
-        nonce: "77".into(),
-        random: [0; 16],
-    };
-    let q = xpay::callback::sign_url_verification(&token, echostr, &params);
-    let signature = format!("--signature={}", q.signature.expect("signature"));
-    let echo = format!("--echostr={echostr}");
-    let run = xpay(
-        &[
-            "callback",
-            "verify-url",
-            &signature,
-            "--timestamp",
-            "1714036504",
-            "--nonce",
-            "77",
-            &echo,
-        ],
-        &[("XPAY_CALLBACK_TOKEN", "tok-verify")],
-    );
-    run.fails_with(&["control characters", "\\u{1b}[2J\\nFAKE"], &["\u{1b}"]);
+    verify_signed("ok\u{1b}[2J\nFAKE")
+        .fails_with(&["control characters", "\\u{1b}[2J\\nFAKE"], &["\u{1b}"]);
 }
 
 #[test]

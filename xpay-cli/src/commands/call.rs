@@ -14,7 +14,7 @@ use std::path::Path;
 use xpay::SessionKey;
 use xpay::api::SPEC;
 
-/// Calls the action and prints the response body verbatim.
+/// Calls the action and prints the response body as WeChat sent it (see [`output::json`]).
 pub fn run(args: CallArgs) -> Result<(), Failure> {
     let meta = SPEC.action(&args.action).ok_or_else(|| {
         Failure::msg(format_args!(
@@ -38,7 +38,12 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
             .await
             .map_err(Failure::from)
     })?;
-    output::line(&response.body)
+    // The body parsed as JSON, so it is UTF-8; printed as sent, but with anything that could
+    // drive a terminal written as a `\uXXXX` escape (the same JSON to a parser).
+    match std::str::from_utf8(&response.body) {
+        Ok(text) => output::json(text),
+        Err(_) => output::line(&response.body),
+    }
 }
 
 /// The request body: `--json`, `--json-file` (`-` is stdin), or `{}`.

@@ -74,7 +74,7 @@ fn decode(args: CallbackDecodeArgs) -> Result<(), Failure> {
     let push = decoder.decode(&query, &body).map_err(failure)?;
     let json = serde_json::to_string(&push.message)
         .map_err(|e| Failure::msg(format_args!("cannot serialize the message: {e}")))?;
-    output::line(json.as_bytes())
+    output::json(&json)
 }
 
 /// The body: FILE, or stdin when it is absent or `-`; at most `limit` bytes are accepted and

@@ -32,5 +32,5 @@ pub fn run(args: CheckSessionArgs) -> Result<(), Failure> {
         _ => "unknown",
     };
     let json = serde_json::json!({"openid": args.openid, "session": session});
-    output::line(json.to_string().as_bytes())
+    output::json(&json.to_string())
 }

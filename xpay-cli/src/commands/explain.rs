@@ -62,7 +62,7 @@ pub fn run(args: ExplainArgs) -> Result<(), Failure> {
             render(args.code, &rows)?
         }
     };
-    output::line(json.as_bytes())
+    output::json(&json)
 }
 
 fn render(code: i64, rows: &[Row<'_>]) -> Result<String, Failure> {

@@ -37,5 +37,5 @@ pub fn run(args: SignPaymentArgs) -> Result<(), Failure> {
     )?;
     let json = serde_json::to_string(&params)
         .map_err(|e| Failure::msg(format_args!("cannot serialize the payment parameters: {e}")))?;
-    output::line(json.as_bytes())
+    output::json(&json)
 }
