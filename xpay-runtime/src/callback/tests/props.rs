@@ -43,6 +43,15 @@ fn plain_decoder() -> Decoder {
     decoder(CallbackConfig::new(token(TOKEN)))
 }
 
+/// A plain-mode goods delivery whose `Attach` is `attach`.
+fn goods_body(attach: &str) -> String {
+    render_message(
+        &json!({"MsgType": "event", "Event": "xpay_goods_deliver_notify", "GoodsInfo": {"Attach": attach}}),
+        Format::Json,
+    )
+    .unwrap_or_default()
+}
+
 fn signed_plain_query() -> PushQuery {
     sign_plain_push(&token(TOKEN), "", Format::Json, &params(TS)).query
 }
@@ -189,10 +198,7 @@ proptest! {
         prop_assert!(rt.is_ok());
         let Ok(rt) = rt else { return Ok(()) };
         let d = plain_decoder();
-        let body = |attach: &str| render_message(
-            &json!({"MsgType": "event", "Event": "xpay_goods_deliver_notify", "GoodsInfo": {"Attach": attach}}),
-            Format::Json,
-        ).unwrap_or_default();
+        let body = goods_body;
         let pushed = sign_plain_push(&token(TOKEN), &body(&first), Format::Json, &params(TS));
         rt.block_on(async {
             prop_assert!(d.receive(&pushed.query, pushed.body.as_bytes()).await.is_ok());
@@ -218,10 +224,7 @@ proptest! {
         prop_assert!(rt.is_ok());
         let Ok(rt) = rt else { return Ok(()) };
         let d = plain_decoder();
-        let body = |attach: &str| render_message(
-            &json!({"MsgType": "event", "Event": "xpay_goods_deliver_notify", "GoodsInfo": {"Attach": attach}}),
-            Format::Json,
-        ).unwrap_or_default();
+        let body = goods_body;
         let pushed = sign_plain_push(&token(TOKEN), &body("first"), Format::Json, &params(TS));
         let mut respelled = pushed.query.clone();
         let nonce = respelled.nonce.clone().unwrap_or_default();
