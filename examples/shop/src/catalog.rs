@@ -12,6 +12,10 @@
 use serde::Serialize;
 use xpay::api::{CoinPaymentOrder, GoodsPaymentOrder, PaymentOrder};
 
+/// How many of an item one order buys (`buyQuantity` in goods mode): the delivery push grants
+/// exactly this, whatever it omits.
+pub const ITEMS_PER_ORDER: i64 = 1;
+
 /// One thing the shop sells.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Product {
@@ -51,7 +55,8 @@ impl Product {
     pub fn payment_order(&self, out_trade_no: &str) -> PaymentOrder {
         match self.kind {
             ProductKind::Item { price_fen } => {
-                GoodsPaymentOrder::new(1, self.id.as_str(), price_fen, out_trade_no).into()
+                GoodsPaymentOrder::new(ITEMS_PER_ORDER, self.id.as_str(), price_fen, out_trade_no)
+                    .into()
             }
             ProductKind::Coins { tokens } => CoinPaymentOrder::new(tokens, out_trade_no).into(),
         }

@@ -23,7 +23,7 @@ use xpay::SessionKey;
 use xpay::api::{CoinPayEvent, GoodsDeliverEvent, RefundEvent};
 use xpay::clock::unix_now;
 
-use crate::catalog::ProductKind;
+use crate::catalog::{ITEMS_PER_ORDER, ProductKind};
 
 /// Where an order stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -196,7 +196,13 @@ impl Store {
             );
             return Err(mismatch(EVENT, order, &problem));
         }
-        let quantity = info.and_then(|g| g.quantity).unwrap_or(1);
+        // What the order bought, not what the push says: an absent or empty `Quantity` grants
+        // no default, and one that differs is a mismatch.
+        let pushed_quantity = info.and_then(|g| g.quantity);
+        if pushed_quantity.is_some_and(|q| q != ITEMS_PER_ORDER) {
+            let problem = format!("was for {ITEMS_PER_ORDER}, the push says {pushed_quantity:?}");
+            return Err(mismatch(EVENT, order, &problem));
+        }
         let transaction_id = e
             .wechat_pay_info
             .as_ref()
@@ -209,7 +215,7 @@ impl Store {
             .entry(openid)
             .or_default()
             .entry(product_id)
-            .or_insert(0) += quantity;
+            .or_insert(0) += ITEMS_PER_ORDER;
         Ok(())
     }
 

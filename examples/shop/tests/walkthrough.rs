@@ -347,27 +347,29 @@ async fn a_push_the_shop_cannot_apply_is_not_acknowledged() {
 }
 
 #[tokio::test]
-async fn a_delivery_push_this_build_cannot_read_is_never_acknowledged() {
+async fn a_delivery_push_the_shop_cannot_trust_is_never_acknowledged() {
     let w = world().await;
     let openid = w.login("code-of-erin").await;
-    let (out_trade_no, _) = w.order(&openid, "sword_01").await;
-    // A goods delivery for a real order, but with a Quantity that is not a number (as if
-    // WeChat changed the field's type): it reaches the shop as `Event::Malformed`. It may be
-    // a paid order, so it is not acknowledged unread; WeChat keeps retrying, nothing is
-    // delivered by guesswork.
-    let delivery = w
-        .mock
-        .push_event(
-            "xpay_goods_deliver_notify",
-            json!({"OpenId": openid, "OutTradeNo": out_trade_no, "Env": 0,
-                   "GoodsInfo": {"ProductId": "sword_01", "Quantity": "one", "OrigPrice": 600,
-                                 "ActualPrice": 600}}),
-        )
-        .await
-        .expect("pushed");
-    assert!(!delivery.delivered, "{delivery:?}");
-    assert_eq!(delivery.last_status, Some(500));
-    assert_eq!(w.status(&out_trade_no).await, "pending");
+    // Goods deliveries for real orders, but with a Quantity that is not a number (as if
+    // WeChat changed the field's type: it arrives as `Event::Malformed`), or that is not what
+    // the order bought. Either may be a paid order, so it is not acknowledged; WeChat keeps
+    // retrying, and nothing is delivered by guesswork.
+    for quantity in [json!("one"), json!(5)] {
+        let (out_trade_no, _) = w.order(&openid, "sword_01").await;
+        let delivery = w
+            .mock
+            .push_event(
+                "xpay_goods_deliver_notify",
+                json!({"OpenId": openid, "OutTradeNo": out_trade_no, "Env": 0,
+                       "GoodsInfo": {"ProductId": "sword_01", "Quantity": quantity,
+                                     "OrigPrice": 600, "ActualPrice": 600}}),
+            )
+            .await
+            .expect("pushed");
+        assert!(!delivery.delivered, "{quantity}: {delivery:?}");
+        assert_eq!(delivery.last_status, Some(500), "{quantity}");
+        assert_eq!(w.status(&out_trade_no).await, "pending", "{quantity}");
+    }
     assert!(w.shop.inventory(&openid).is_empty());
 }
 
