@@ -421,8 +421,15 @@ pub(crate) struct ReadFailure {
 /// An answer read into its status and the value a call returns.
 type Read<T> = std::result::Result<(Status, T), ReadFailure>;
 
-/// Reads only the status of an answer.
+/// Reads only the status of an answer, which must be a JSON object: serde would read a
+/// struct from an array too, and `[]` would pass as errcode 0.
 pub(crate) fn read_status(bytes: &[u8]) -> std::result::Result<Status, ReadFailure> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ReadFailure {
+            what: "not a WeChat JSON answer",
+            error: de::Error::custom("a WeChat answer is a JSON object"),
+        });
+    }
     serde_json::from_slice::<StatusOnly>(bytes)
         .map(|s| Status {
             errcode: s.errcode,

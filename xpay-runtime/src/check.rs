@@ -576,6 +576,8 @@ pub fn typed(
                 expected,
                 found: match v {
                     Value::String(s) => format!("the string {:?}", s.escape_debug().to_string()),
+                    // `env: 2` is a number, just not one of those allowed: name it.
+                    Value::Number(n) => n.to_string(),
                     other => json_kind(other).to_string(),
                 },
             },
@@ -675,6 +677,40 @@ mod tests {
             }) => (field, violation),
             other => panic!("expected Error::Invalid, got {other:?}"),
         }
+    }
+
+    /// `env: 2` is a number, only not an allowed one: the message names it (it once said
+    /// "not a number").
+    #[test]
+    fn a_number_of_the_wrong_kind_is_named() {
+        let at = At::Root;
+        let checked = |ty: &TypeMeta, v: Value| {
+            violation(typed(
+                "call",
+                &at.field("env"),
+                ty,
+                &Rules::NONE,
+                &v,
+                Side::Client,
+            ))
+        };
+        assert_eq!(
+            checked(&TypeMeta::Env, serde_json::json!(2)),
+            (
+                "env".into(),
+                Violation::WrongType {
+                    expected: "the number 0 (production) or 1 (sandbox)",
+                    found: "2".into()
+                }
+            )
+        );
+        assert_eq!(
+            checked(&TypeMeta::Int, serde_json::json!(1.5)).1,
+            Violation::WrongType {
+                expected: "an integer",
+                found: "1.5".into()
+            }
+        );
     }
 
     #[test]

@@ -335,6 +335,44 @@ async fn secrets_echoed_in_an_errmsg_are_blanked_and_controls_escaped() {
     assert!(!format!("{e} {e:?}").contains(SECRETS[1]));
 }
 
+/// A server answering something that is not a JSON object (`[]` once passed as errcode 0 and
+/// `xpay call` printed it with exit 0): never a success, typed or dynamic.
+#[tokio::test]
+async fn an_answer_that_is_not_an_object_is_never_a_success() {
+    for answer in ["[]", "[0, \"ok\"]", "null", "1", "\"success\""] {
+        let url = serve(Router::new().route(
+            "/xpay/{action}",
+            post(move || async move { ([(header::CONTENT_TYPE, "application/json")], answer) }),
+        ))
+        .await;
+        let client = Client::builder()
+            .app_id(APP)
+            .access_token(SECRETS[0])
+            .app_key(SECRETS[2])
+            .base_url(&url)
+            .retry(RetryPolicy::NONE)
+            .build()
+            .unwrap();
+        let typed = client.send(QueryBizBalanceRequest::new()).await;
+        assert!(
+            matches!(typed, Err(Error::Decode { .. })),
+            "{answer}: {typed:?}"
+        );
+        let dynamic = client
+            .call(
+                &xpay::api::SPEC,
+                "query_biz_balance",
+                json!({"env": 0}),
+                None,
+            )
+            .await;
+        assert!(
+            matches!(dynamic, Err(Error::Decode { .. })),
+            "{answer}: {dynamic:?}"
+        );
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // 5. Control characters and odd envelopes
 // ------------------------------------------------------------------------------------------
