@@ -740,6 +740,30 @@ fn call_pay_user_without_session_key_fails_before_sending() {
 }
 
 #[test]
+fn call_refuses_a_session_key_its_action_would_not_use() {
+    // query_order is signed with the AppKey alone: a session key given to it would be
+    // silently unused, and the caller would believe the call was user-signed.
+    let (url, fake) = serve(&[]);
+    let run = call(
+        &[
+            "query_order",
+            "--session-key",
+            SESSION_KEY,
+            "--json",
+            r#"{"openid":"o","order_id":"trade_0001"}"#,
+        ],
+        &call_vars(&url),
+    );
+    let line = run.fails();
+    assert!(
+        line.contains("--session-key") && line.contains("signing: pay"),
+        "{line}"
+    );
+    assert!(!line.contains(SESSION_KEY), "{line}");
+    assert!(fake.calls().is_empty());
+}
+
+#[test]
 fn call_rejects_unknown_actions_and_bad_bodies() {
     let (url, fake) = serve(&[]);
     let vars = call_vars(&url);

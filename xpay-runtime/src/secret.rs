@@ -123,7 +123,8 @@ pub(crate) fn scrub<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) 
 /// `text` with control characters escaped (`\n` → `\\n`, ESC → `\\u{1b}`), and the
 /// invisible bidirectional marks and overrides (U+061C, U+200E/F, U+202A–U+202E,
 /// U+2066–U+2069) that can make a terminal line read differently from what it holds
-/// (`\\u{202e}`); everything else, Chinese included, kept as it is.
+/// (`\\u{202e}`), the line and paragraph separators (U+2028/9), the zero-width space
+/// (U+200B) and the BOM (U+FEFF); everything else, Chinese included, kept as it is.
 pub fn escape_controls(text: &str) -> String {
     if !text.chars().any(needs_escape) {
         return text.to_string();
@@ -144,7 +145,12 @@ fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
+            // Bidirectional marks, embeddings, overrides and isolates.
             '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+            // Line and paragraph separators (a line break to some terminals and editors), and
+            // the invisible zero-width space and BOM, which can hide text. The zero-width
+            // (non-)joiners stay: emoji and some scripts need them.
+            | '\u{2028}' | '\u{2029}' | '\u{200b}' | '\u{feff}'
         )
 }
 
@@ -159,6 +165,12 @@ mod tests {
         assert_eq!(cleaned, "invalid credential [REDACTED] \\u{1b}[2J\\nFAKE");
         assert_eq!(escape_controls("余额不足"), "余额不足");
         assert_eq!(escape_controls("ok\u{202e}gnp.exe"), "ok\\u{202e}gnp.exe");
+        assert_eq!(
+            escape_controls("a\u{2028}b\u{200b}c\u{feff}"),
+            "a\\u{2028}b\\u{200b}c\\u{feff}"
+        );
+        // Emoji sequences keep their zero-width joiner.
+        assert_eq!(escape_controls("👩\u{200d}💻"), "👩\u{200d}💻");
     }
 
     proptest::proptest! {

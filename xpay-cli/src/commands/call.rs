@@ -30,6 +30,14 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
             meta.name
         )));
     }
+    if !meta.needs_session_key() && session_key.is_some() {
+        // Silently unused, it would let a caller believe the call was user-signed.
+        return Err(Failure::msg(format_args!(
+            "{} is not signed with a session key (signing: {}): leave out --session-key",
+            meta.name,
+            meta.signing.as_str()
+        )));
+    }
     let runtime = super::runtime()?;
     let response = runtime.block_on(async {
         let client = config::api_client(&args.api, &args.keys, &args.offer, &args.env).await?;
