@@ -291,6 +291,20 @@ async fn token_echo(body: String) -> Response {
         .into_response()
 }
 
+/// A client of the distinctive secrets against a server at `url`, with a fixed token and no
+/// retries.
+fn echo_client(url: &str) -> Client {
+    Client::builder()
+        .app_id(APP)
+        .app_secret(SECRETS[1])
+        .access_token(SECRETS[0])
+        .app_key(SECRETS[2])
+        .base_url(url)
+        .retry(RetryPolicy::NONE)
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn secrets_echoed_in_an_errmsg_are_blanked_and_controls_escaped() {
     let url = serve(
@@ -299,15 +313,7 @@ async fn secrets_echoed_in_an_errmsg_are_blanked_and_controls_escaped() {
             .route("/cgi-bin/stable_token", post(token_echo)),
     )
     .await;
-    let client = Client::builder()
-        .app_id(APP)
-        .app_secret(SECRETS[1])
-        .access_token(SECRETS[0])
-        .app_key(SECRETS[2])
-        .base_url(&url)
-        .retry(RetryPolicy::NONE)
-        .build()
-        .unwrap();
+    let client = echo_client(&url);
     let session = SessionKey::new(SECRETS[3]).unwrap();
     let e = client
         .send_user(QueryUserBalanceRequest::new("o", "1.2.3.4"), &session)
@@ -345,14 +351,7 @@ async fn an_answer_that_is_not_an_object_is_never_a_success() {
             post(move || async move { ([(header::CONTENT_TYPE, "application/json")], answer) }),
         ))
         .await;
-        let client = Client::builder()
-            .app_id(APP)
-            .access_token(SECRETS[0])
-            .app_key(SECRETS[2])
-            .base_url(&url)
-            .retry(RetryPolicy::NONE)
-            .build()
-            .unwrap();
+        let client = echo_client(&url);
         let typed = client.send(QueryBizBalanceRequest::new()).await;
         assert!(
             matches!(typed, Err(Error::Decode { .. })),
