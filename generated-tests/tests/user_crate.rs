@@ -62,3 +62,25 @@ async fn typed_sends(client: &xpay::Client, sk: &xpay::SessionKey) {
         .send(xpay::api::DownloadBillRequest::new(20240101, 20240102))
         .await;
 }
+
+/// A user's own spec's pushes are named the way the README names the built-in ones:
+/// `xpay::callback::Push<full::Event>` beside `xpay::callback::Push` (the built-in events), with
+/// no direct dependency on the runtime crate (a trial found `Push` fixed to the built-in
+/// events). Both routers take handlers written that way.
+#[allow(dead_code)]
+fn routers_for_both_specs(decoder: xpay::callback::Decoder) {
+    use xpay::callback::axum::PushRouter;
+    use xpay::callback::{Push, Reply};
+    let _own = PushRouter::new(decoder.clone(), |push: Push<full::Event>| async move {
+        let full::Event::CoinPay(_) = &push.event else {
+            return Ok::<_, std::io::Error>(Reply::Success);
+        };
+        Ok(Reply::Success)
+    });
+    let _built_in = PushRouter::new(decoder, |push: Push| async move {
+        let xpay::api::Event::CoinPay(_) = &push.event else {
+            return Ok::<_, std::io::Error>(Reply::Success);
+        };
+        Ok(Reply::Success)
+    });
+}

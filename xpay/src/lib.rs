@@ -34,12 +34,14 @@ pub mod api {
 }
 
 /// Message-push callbacks (the runtime's [`callback`](xpay_runtime::callback) module), with
-/// [`Push`](callback::Push) typed by the built-in spec's events.
+/// [`Push`](callback::Push) typed by the built-in spec's events unless told otherwise.
 pub mod callback {
     pub use xpay_runtime::callback::*;
 
-    /// A verified, decrypted push typed by the built-in spec's [`Event`](crate::api::Event).
-    pub type Push = xpay_runtime::callback::Push<crate::api::Event>;
+    /// A verified, decrypted push typed by a spec's events: the built-in spec's
+    /// [`Event`](crate::api::Event) by default, or your own spec's (`Push<gift::Event>` for a
+    /// module `gift` that invokes [`generate!`](crate::generate)).
+    pub type Push<E = crate::api::Event> = xpay_runtime::callback::Push<E>;
 }
 
 /// The text of the built-in spec (`spec/xpay.yaml`), for tools that read it at run time.
