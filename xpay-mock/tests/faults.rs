@@ -129,10 +129,35 @@ async fn an_expired_token_is_refetched_once() {
     assert_eq!(codes, [0, errcodes::TOKEN_EXPIRED, 0]);
     assert_eq!(server.balance(&openid, Env::Production).balance, 2);
 
-    // A token fetch that fails is reported, and the next one works.
+    // A token fetch that fails once is tried again, even for an action never retried
+    // (nothing was sent), within the retry policy's attempts.
     server.expire_token();
     server
-        .fail_next("stable_token", 2, Fault::errcode(-1))
+        .fail_next("stable_token", 1, Fault::http(503))
+        .expect("fault");
+    client
+        .send(StartUploadGoodsRequest::new(vec![UploadItem::new(
+            "item_2",
+            "Shield",
+            100,
+            "r",
+            "https://example.com/b.png",
+        )]))
+        .await
+        .expect("the token blip is absorbed");
+    // Sent with the expired token (refused, nothing done), then once with the new one.
+    let codes: Vec<i64> = server
+        .requests()
+        .iter()
+        .filter(|r| r.endpoint == "start_upload_goods")
+        .map(|r| r.errcode)
+        .collect();
+    assert_eq!(codes, [errcodes::TOKEN_EXPIRED, 0]);
+
+    // One that keeps failing (every attempt of the policy) is reported, and the next works.
+    server.expire_token();
+    server
+        .fail_next("stable_token", 3, Fault::errcode(-1))
         .expect("fault");
     let e = client
         .send(present(&openid, "gift_3", 1))

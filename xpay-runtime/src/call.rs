@@ -62,6 +62,9 @@ enum Attempt<T> {
     Retry(Error),
     /// WeChat rejected the access token (40001, 40014, 42001).
     TokenRejected(Error, crate::AccessToken),
+    /// No access token could be had, for a reason another attempt may fix (the token endpoint
+    /// answered 5xx or -1, or could not be reached): nothing was sent.
+    NotSent(Error),
     Fail(Error),
 }
 
@@ -74,7 +77,10 @@ impl Client {
     /// signed with the AppKey of its env and sent as those very bytes. A non-zero errcode is
     /// [`Error::WeChat`] (268490004 is [`Error::Duplicate`]), explained by the errcode table of
     /// the request's own spec. Failed attempts are retried only as the action's `retry` rule
-    /// allows: never for money-moving calls unless WeChat deduplicates them by an id.
+    /// allows: never for money-moving calls unless WeChat deduplicates them by an id. An access
+    /// token that cannot be had for a passing reason (the token endpoint's 5xx or -1, a
+    /// transport error) is tried again within the [`RetryPolicy`](crate::RetryPolicy)'s
+    /// attempts for every action, since nothing was sent.
     pub async fn send<A>(&self, request: A) -> Result<A::Response>
     where
         A: PayAction,
@@ -296,6 +302,16 @@ impl Client {
                     tokio::time::sleep(wait).await;
                     resent = true;
                 }
+                // The request never left: another attempt is safe whatever the action's rule,
+                // and is not a resend (a Duplicate after it is still about an earlier call).
+                Attempt::NotSent(err) => {
+                    if attempt >= retry.max_attempts {
+                        return Err(err);
+                    }
+                    let wait = retry.backoff(attempt);
+                    tracing::warn!(action = meta.name, attempt, error = %err, ?wait, "no access token; trying again");
+                    tokio::time::sleep(wait).await;
+                }
                 Attempt::Fail(err) => return Err(err),
             }
         }
@@ -312,6 +328,7 @@ impl Client {
         let token = match self.tokens() {
             Ok(t) => match t.get().await {
                 Ok(tok) => tok,
+                Err(e) if e.is_transient() => return Attempt::NotSent(e.explained_by(p.spec)),
                 Err(e) => return Attempt::Fail(e.explained_by(p.spec)),
             },
             Err(e) => return Attempt::Fail(e),
