@@ -39,7 +39,13 @@ pub(crate) struct Auth {
     current: Option<String>,
     fetches: u64,
     sessions: HashMap<String, String>,
+    /// Keys a later login replaced, per openid (the last few): a request signed with one is
+    /// answered as WeChat answers a stale key.
+    retired: HashMap<String, Vec<String>>,
 }
+
+/// How many replaced session keys are remembered per openid.
+const RETIRED_KEYS: usize = 8;
 
 fn random_token() -> String {
     let body: String = rand::rng()
@@ -73,6 +79,7 @@ impl Auth {
             current: None,
             fetches: 0,
             sessions: HashMap::new(),
+            retired: HashMap::new(),
         }
     }
 
@@ -179,8 +186,19 @@ impl Auth {
         let openid = openid_for(&self.app_id, js_code);
         let key: [u8; 16] = rand::random();
         let session_key = STANDARD.encode(key);
-        self.sessions.insert(openid.clone(), session_key.clone());
+        if let Some(old) = self.sessions.insert(openid.clone(), session_key.clone()) {
+            let retired = self.retired.entry(openid.clone()).or_default();
+            retired.push(old);
+            if retired.len() > RETIRED_KEYS {
+                retired.remove(0);
+            }
+        }
         (openid, session_key)
+    }
+
+    /// The session keys of an openid that later logins replaced (the last few).
+    pub(crate) fn retired_session_keys(&self, openid: &str) -> &[String] {
+        self.retired.get(openid).map_or(&[], Vec::as_slice)
     }
 
     /// The latest session key issued for an openid.

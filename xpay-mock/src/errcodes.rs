@@ -12,11 +12,11 @@
 //! | 47001 | `stable_token` body that is not a JSON object |
 //! | 268490001 | the openid is not the payer of the order or payment named |
 //! | 268490002 | a request field is missing, of the wrong type, breaks a rule of the spec, or names an order, payment or withdrawal that does not exist (errmsg names the field) |
-//! | 268490003 | `pay_sig` missing or wrong; `signature` of a `pay+user` action missing or wrong |
+//! | 268490003 | `pay_sig` missing or wrong; `signature` of a `pay+user` action missing or made with no key of the openid |
 //! | 268490004 | an id that moves money was used before (nothing moves) |
 //! | 268490005 | `cancel_currency_pay` of a payment already cancelled |
 //! | 268490006 | `currency_pay` of more tokens than the balance |
-//! | 268490009 | `pay+user` action for an openid that never logged in |
+//! | 268490009 | `pay+user` action for an openid that never logged in, or signed with a session key a later login replaced (stale) |
 //! | 268490016 | `refund_order` whose `left_fee` is not the order's |
 //! | 87009 | `/wxa/checksession` with a signature that is not the user's latest session key's |
 //!

@@ -9,8 +9,9 @@
 //! 5. required fields, types and rules (`check::value` on the request table) and exactly-one-of
 //!    groups: 268490002 with an errmsg naming the field;
 //! 6. for `pay+user` actions, `signature` = HMAC-SHA256(latest session key of the body's
-//!    openid, body bytes): 268490009 when that openid never logged in, 268490003 when it does
-//!    not match (a stale key after a re-login included).
+//!    openid, body bytes): 268490009 when that openid never logged in or the request is signed
+//!    with a key a later login replaced (a stale key, reference §6a), 268490003 when it matches
+//!    no key of the openid.
 //!
 //! Signatures are compared in constant time and must be lowercase hex, as WeChat's are.
 
@@ -145,10 +146,22 @@ pub(crate) fn verify(
                 ),
             ));
         };
-        let ok = SessionKey::new(latest)
-            .map(|k| signatures_equal(&user_signature(&k, body), given))
-            .unwrap_or(false);
-        if !ok {
+        let signed_with = |key: &str| {
+            SessionKey::new(key)
+                .map(|k| signatures_equal(&user_signature(&k, body), given))
+                .unwrap_or(false)
+        };
+        if !signed_with(latest) {
+            if auth
+                .retired_session_keys(openid)
+                .iter()
+                .any(|k| signed_with(k))
+            {
+                return Err(Reject::new(
+                    SESSION_KEY_MISSING,
+                    "session_key expired: signed with an earlier session_key of the openid, which a later login replaced",
+                ));
+            }
             return Err(Reject::new(
                 SIGNATURE_ERROR,
                 "signature error (checked with the latest session_key of the openid)",

@@ -133,7 +133,8 @@ async fn correctly_signed_requests_pass_and_every_tampering_fails() {
     .with_session_key(&sk)
     .send(&server)
     .await;
-    assert_eq!(errcode(&v), errcodes::SIGNATURE_ERROR, "stale key: {v}");
+    // A stale key is answered as WeChat answers it (reference §6a): session_key expired.
+    assert_eq!(errcode(&v), errcodes::SESSION_KEY_MISSING, "stale key: {v}");
     let (_, v) = Raw::new(
         "query_user_balance",
         &token,
