@@ -10,7 +10,7 @@
 //!    groups: 268490002 with an errmsg naming the field;
 //! 6. for `pay+user` actions, `signature` = HMAC-SHA256(latest session key of the body's
 //!    openid, body bytes): 268490009 when that openid never logged in or the request is signed
-//!    with a key a later login replaced (a stale key, reference §6a), 268490003 when it matches
+//!    with a key a later login replaced (a stale key; WeChat: <https://developers.weixin.qq.com/miniprogram/dev/server/API/user-login/api_checksessionkey>), 268490003 when it matches
 //!    no key of the openid.
 //!
 //! Signatures are compared in constant time and must be lowercase hex, as WeChat's are.

@@ -4,7 +4,8 @@
 //! callback decoder) work from the spec alone: which fields a body has, their types, which are
 //! required, which the client fills, and which rules they must satisfy.
 
-/// How an action is signed (reference §2).
+/// How an action is signed (WeChat: each action's page under
+/// <https://developers.weixin.qq.com/miniprogram/dev/server/API/VirtualPayment/>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Signing {
     /// `pay_sig` only: HMAC-SHA256 of `path & body` with the AppKey.
@@ -23,7 +24,8 @@ impl Signing {
     }
 }
 
-/// When a failed call may be sent again (reference §5a).
+/// When a failed call may be sent again: queries freely, money-moving calls only with the same
+/// id (WeChat deduplicates by it and answers a repeat with 268490004), the rest never.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Retry {
     /// Idempotent: retried on transport errors and errcode -1.

@@ -1,5 +1,5 @@
 //! Client-side payment parameters: what the mini program passes to `wx.requestVirtualPayment`
-//! (reference §3) or another payment API of the spec, signed on the server.
+//! (WeChat: <https://developers.weixin.qq.com/miniprogram/dev/api/payment/wx.requestVirtualPayment.html>) or another payment API of the spec, signed on the server.
 
 use serde::Serialize;
 use serde_json::Value;

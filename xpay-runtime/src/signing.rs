@@ -1,4 +1,6 @@
-//! The signatures of WeChat virtual payment (reference §2), as plain functions over bytes.
+//! The signatures of WeChat virtual payment, as plain functions over bytes (WeChat: the server
+//! API pages, e.g. <https://developers.weixin.qq.com/miniprogram/dev/server/API/VirtualPayment/api_query_user_balance>, and
+//! <https://developers.weixin.qq.com/miniprogram/dev/api/payment/wx.requestVirtualPayment.html> for `paySig`).
 //!
 //! - `pay_sig = hex(HMAC-SHA256(AppKey, path + "&" + body))`, the path with its leading slash;
 //! - `signature = hex(HMAC-SHA256(session_key, body))`, the session key as its UTF-8 text;

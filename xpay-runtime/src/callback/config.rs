@@ -15,7 +15,7 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 ///
 /// WeChat's message-push page documents JSON/XML `ErrCode`/`ErrMsg`, the text `success`, and
 /// an encrypted reply in safe mode; which of them xpay events need is not documented, so it
-/// is configurable (reference §7).
+/// is configurable (WeChat: <https://developers.weixin.qq.com/miniprogram/dev/framework/server-ability/message-push.html>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ReplyMode {
     /// `{"ErrCode":0,"ErrMsg":"success"}` or its XML form, in the push's format, unencrypted
@@ -170,8 +170,9 @@ impl CallbackConfig {
     }
 
     /// Rejects pushes whose `timestamp` is further than `window` from now (either way).
-    /// Off by default: WeChat retries a push for about a day with its original timestamp
-    /// (reference §7), so a window shorter than that drops retries.
+    /// Off by default: WeChat's virtual-payment delivery docs retry an unanswered push up to 15
+    /// times over about a day and do not say whether a retry keeps its timestamp, so a window
+    /// shorter than that may drop retries.
     pub fn with_max_age(self, window: Duration) -> Self {
         Self {
             max_age: Some(window),

@@ -1,4 +1,4 @@
-//! Message-push crypto (reference §8): SHA-1 signatures, the EncodingAESKey, and the
+//! Message-push crypto (WeChat: <https://developers.weixin.qq.com/miniprogram/dev/framework/server-ability/message-push.html>): SHA-1 signatures, the EncodingAESKey, and the
 //! AES-256-CBC envelope `random(16) ‖ len u32 BE ‖ msg ‖ appid` padded with PKCS#7 to 32 bytes.
 
 use std::fmt;

@@ -1,7 +1,7 @@
 //! Message-push callbacks: URL verification, signature checks, decryption and parsing.
 //!
 //! WeChat delivers every xpay event through the mini program's message push, in plain or
-//! safe (encrypted) mode, as JSON or XML (reference §7, §8). A [`Decoder`] built from a
+//! safe (encrypted) mode, as JSON or XML (WeChat: <https://developers.weixin.qq.com/miniprogram/dev/framework/server-ability/message-push.html>). A [`Decoder`] built from a
 //! [`CallbackConfig`] and the spec tables turns a request into a [`DecodedPush`]: verified
 //! (`signature` or `msg_signature`, compared in constant time), decrypted (AES-256-CBC,
 //! PKCS#7 with block size 32), appid-checked, parsed, and typed — a `serde_json::Value` with

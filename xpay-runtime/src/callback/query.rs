@@ -2,7 +2,8 @@
 
 use super::error::CallbackError;
 
-/// The query parameters of a message-push request (reference §8).
+/// The query parameters of a message-push request (WeChat:
+/// <https://developers.weixin.qq.com/miniprogram/dev/framework/server-ability/message-push.html>).
 ///
 /// URL verification (GET) carries `signature`, `timestamp`, `nonce` and `echostr`; a plain push
 /// `signature`, `timestamp` and `nonce`; a safe-mode push also `encrypt_type=aes` and
