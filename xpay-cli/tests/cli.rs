@@ -623,20 +623,7 @@ fn serve(answers: &[(&str, &str)]) -> (String, Fake) {
         .route("/cgi-bin/token", get(classic_token))
         .route("/xpay/{action}", post(xpay_action))
         .with_state(fake.clone());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            axum::serve(listener, app).await.expect("serve");
-        });
-    });
-    (format!("http://{addr}"), fake)
+    (common::serve_on_thread(app), fake)
 }
 
 fn call_vars(base_url: &str) -> Vec<(&'static str, String)> {

@@ -75,20 +75,7 @@ fn hostile_server() -> String {
         .route("/cgi-bin/token", get(token))
         .route("/sns/jscode2session", get(echo.clone()))
         .route("/xpay/{action}", post(echo));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            axum::serve(listener, app).await.expect("serve");
-        });
-    });
-    format!("http://{addr}")
+    common::serve_on_thread(app)
 }
 
 /// Settings as variables.

@@ -113,3 +113,22 @@ pub fn temp_file(name: &str, content: impl AsRef<[u8]>) -> PathBuf {
     std::fs::write(&path, content).expect("write temp file");
     path
 }
+
+/// Serves `app` on a free loopback port from a thread of its own (the tests themselves are
+/// synchronous: they run the binary), and returns its base URL.
+pub fn serve_on_thread(app: axum::Router) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            axum::serve(listener, app).await.expect("serve");
+        });
+    });
+    format!("http://{addr}")
+}
