@@ -99,26 +99,32 @@ fn run(args: &[&str], vars: &[(&'static str, String)], stdin: &[u8]) -> Run {
     xpay_with_stdin(args, &vars, stdin)
 }
 
-#[test]
-fn a_plain_push_is_refused_once_an_aes_key_is_configured() {
-    let ts = "1764460800";
-    let nonce = "42";
-    let sig = signature(&[TOKEN, ts, nonce]);
-    let forged = r#"{"MsgType":"event","Event":"xpay_goods_deliver_notify","OutTradeNo":"forged","GoodsInfo":{"ProductId":"sword_01","Quantity":999}}"#;
-    let out = run(
+const PLAIN_TS: &str = "1764460800";
+const PLAIN_NONCE: &str = "42";
+
+/// `xpay callback decode` of `body` under a plain-mode query signed with [`TOKEN`].
+fn decode_plain(vars: &Vars, body: &str) -> Run {
+    let sig = signature(&[TOKEN, PLAIN_TS, PLAIN_NONCE]);
+    run(
         &[
             "callback",
             "decode",
             "--signature",
             &sig,
             "--timestamp",
-            ts,
+            PLAIN_TS,
             "--nonce",
-            nonce,
+            PLAIN_NONCE,
         ],
-        &vars("http://127.0.0.1:9"),
-        forged.as_bytes(),
-    );
+        vars,
+        body.as_bytes(),
+    )
+}
+
+#[test]
+fn a_plain_push_is_refused_once_an_aes_key_is_configured() {
+    let forged = r#"{"MsgType":"event","Event":"xpay_goods_deliver_notify","OutTradeNo":"forged","GoodsInfo":{"ProductId":"sword_01","Quantity":999}}"#;
+    let out = decode_plain(&vars("http://127.0.0.1:9"), forged);
     let line = out.fails_with(&["plain-mode", "EncodingAESKey"], &all_secrets());
     assert!(!line.contains("forged"), "{line}");
 }
@@ -172,25 +178,9 @@ fn echoed_secrets_and_escapes_are_not_printed() {
 
 #[test]
 fn hostile_push_bytes_are_escaped_on_stderr() {
-    let ts = "1764460800";
-    let nonce = "42";
-    let sig = signature(&[TOKEN, ts, nonce]);
     let body = "<xml></x\u{1b}[31mred\nFAKE INFO forged line></xml>";
     let plain: Vec<(&'static str, String)> = vec![("XPAY_CALLBACK_TOKEN", TOKEN.into())];
-    let out = run(
-        &[
-            "callback",
-            "decode",
-            "--signature",
-            &sig,
-            "--timestamp",
-            ts,
-            "--nonce",
-            nonce,
-        ],
-        &plain,
-        body.as_bytes(),
-    );
+    let out = decode_plain(&plain, body);
     out.fails();
     assert_no_secret(&out, "hostile xml");
     // An odd encrypt_type is quoted escaped too.
@@ -199,9 +189,9 @@ fn hostile_push_bytes_are_escaped_on_stderr() {
             "callback",
             "decode",
             "--timestamp",
-            ts,
+            PLAIN_TS,
             "--nonce",
-            nonce,
+            PLAIN_NONCE,
             "--encrypt-type",
             "\u{1b}[31m",
         ],
