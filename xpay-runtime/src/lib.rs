@@ -23,6 +23,7 @@ mod env;
 mod error;
 pub mod hook;
 mod json_string;
+mod keys;
 mod lenient;
 mod login;
 pub mod meta;

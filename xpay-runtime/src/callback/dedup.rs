@@ -322,7 +322,7 @@ impl Dedup {
     /// The store key of a push: `xpay:{app}:push:{event}:{key}`. The `{app}` hash tag keeps
     /// every key of one app in one Redis Cluster slot.
     pub fn store_key(app: &str, event: &str, key: &str) -> String {
-        format!("xpay:{{{app}}}:push:{event}:{key}")
+        crate::keys::app_key(app, format_args!("push:{event}:{key}"))
     }
 
     /// Runs `handler` on its own task unless the push under `key` (a [`store_key`]) is done or

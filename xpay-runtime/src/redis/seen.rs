@@ -39,7 +39,7 @@ impl RedisSeenQueries {
     /// The key of a query of `app`.
     pub fn key(app: &str, query: &QueryId) -> String {
         let app = if app.is_empty() { "_" } else { app };
-        format!("xpay:{{{app}}}:seen:{}", query.to_hex())
+        crate::keys::app_key(app, format_args!("seen:{}", query.to_hex()))
     }
 }
 

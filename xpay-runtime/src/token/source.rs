@@ -65,7 +65,7 @@ impl<T: TokenSource + ?Sized> TokenSource for Arc<T> {
 /// own name): `xpay:{app_id}:access_token:{mode}`, the app id in braces as a Redis Cluster
 /// hash tag (every key of one app in one slot).
 pub fn store_key(app_id: &str, mode: &str) -> String {
-    format!("xpay:{{{app_id}}}:access_token:{mode}")
+    crate::keys::app_key(app_id, format_args!("access_token:{mode}"))
 }
 
 /// A source that always gives the one token it was made with, fetching nothing (the CLI's
