@@ -104,18 +104,19 @@ impl super::reply::ReplyTo for RawPush {
     }
 }
 
+/// A typed push is answered as the message it came as.
 impl<E: EventSet> super::reply::ReplyTo for Push<E> {
     fn format(&self) -> Format {
-        self.raw.format
+        self.raw.format()
     }
     fn envelope_format(&self) -> Format {
-        self.raw.envelope_format
+        self.raw.envelope_format()
     }
     fn encrypted(&self) -> bool {
-        self.raw.encrypted
+        self.raw.encrypted()
     }
     fn app_id(&self) -> Option<&str> {
-        self.raw.app_id.as_deref()
+        self.raw.app_id()
     }
 }
 
