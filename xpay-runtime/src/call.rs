@@ -125,7 +125,8 @@ impl Client {
     /// exactly-one-of groups); a `json<T>` field given as a JSON value is sent as its JSON text,
     /// as WeChat wants. The answer is returned as WeChat sent it.
     ///
-    /// `session_key` is required for `pay+user` actions ([`Error::MissingSetting`] names it).
+    /// `session_key` is required for `pay+user` actions ([`Error::MissingSetting`] names it)
+    /// and refused for `pay` actions ([`Error::InvalidSetting`]).
     pub async fn call(
         &self,
         spec: &'static SpecMeta,
@@ -244,7 +245,18 @@ impl Client {
                     ),
                 ));
             }
-            (Signing::Pay, _) => None,
+            // Only a dynamic call can give one (typed `send` takes none): silently unused, it
+            // would let the caller believe the call was user-signed.
+            (Signing::Pay, Some(_)) => {
+                return Err(Error::invalid_setting(
+                    crate::Setting::SessionKey,
+                    format!(
+                        "{} is not signed with a session key (signing: pay); give none",
+                        meta.name
+                    ),
+                ));
+            }
+            (Signing::Pay, None) => None,
         };
         Ok(Prepared {
             meta,

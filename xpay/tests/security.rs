@@ -372,6 +372,44 @@ async fn an_answer_that_is_not_an_object_is_never_a_success() {
     }
 }
 
+/// A session key given to a dynamic call of an action signed with `pay_sig` alone would be
+/// silently unused; it is refused before anything is sent.
+#[tokio::test]
+async fn a_dynamic_call_refuses_a_session_key_its_action_would_not_use() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&hits);
+    let url = serve(Router::new().route(
+        "/xpay/{action}",
+        post(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async { axum::Json(json!({"errcode": 0})) }
+        }),
+    ))
+    .await;
+    let session = SessionKey::new(SECRETS[3]).unwrap();
+    let e = echo_client(&url)
+        .call(
+            &xpay::api::SPEC,
+            "query_biz_balance",
+            json!({"env": 0}),
+            Some(&session),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidSetting {
+                setting: Setting::SessionKey,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(!e.to_string().contains(SECRETS[3]), "{e}");
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+}
+
 // ------------------------------------------------------------------------------------------
 // 5. Control characters and odd envelopes
 // ------------------------------------------------------------------------------------------

@@ -30,21 +30,22 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
             meta.name
         )));
     }
-    if !meta.needs_session_key() && session_key.is_some() {
-        // Silently unused, it would let a caller believe the call was user-signed.
-        return Err(Failure::msg(format_args!(
-            "{} is not signed with a session key (signing: {}): leave out --session-key",
-            meta.name,
-            meta.signing.as_str()
-        )));
-    }
+
     let runtime = super::runtime()?;
     let response = runtime.block_on(async {
         let client = config::api_client(&args.api, &args.keys, &args.offer, &args.env).await?;
         client
             .call(&xpay::api::SPEC, meta.name, body, session_key.as_ref())
             .await
-            .map_err(Failure::from)
+            .map_err(|e| match e {
+                // A session key the action would not use: said of the flag that gave it.
+                xpay::Error::InvalidSetting {
+                    setting: xpay::Setting::SessionKey,
+                    problem,
+                    ..
+                } => Failure::msg(format_args!("--session-key: {problem}")),
+                e => Failure::from(e),
+            })
     })?;
     // The body parsed as JSON, so it is UTF-8; printed as sent, but with anything that could
     // drive a terminal written as a `\uXXXX` escape (the same JSON to a parser).
