@@ -280,7 +280,7 @@ impl Decoder {
                 let key = self.config.aes_key().ok_or(CallbackError::NoAesKey)?;
                 let msg_signature = PushQuery::require(&q.msg_signature, "msg_signature")?;
                 let body = std::str::from_utf8(body)
-                    .map_err(|_| CallbackError::NotUtf8("the envelope"))?;
+                    .map_err(|_| CallbackError::NotUtf8(super::error::ENVELOPE_BYTES))?;
                 let envelope = parse_envelope(body)?;
                 crypto::verify_signature(
                     msg_signature,

@@ -226,6 +226,12 @@ pub enum CallbackError {
     },
 }
 
+/// What errors about a safe-mode envelope call it: the document read before any signature can
+/// be checked (see [`CallbackError::is_unverifiable`]).
+pub(crate) const ENVELOPE: &str = "envelope";
+/// What [`CallbackError::NotUtf8`] calls an envelope's bytes.
+pub(crate) const ENVELOPE_BYTES: &str = "the envelope";
+
 impl CallbackError {
     /// Whether the push failed verification: a forgery, a replay, another app's push, or a
     /// plain-mode push at a safe-mode receiver. Such a push is answered 401 and never reaches a
@@ -252,16 +258,10 @@ impl CallbackError {
             self,
             CallbackError::EmptyBody
                 | CallbackError::UnsupportedEncryptType(_)
-                | CallbackError::NotUtf8("the envelope")
-                | CallbackError::UnrecognizedFormat("envelope")
-                | CallbackError::Malformed {
-                    what: "envelope",
-                    ..
-                }
-                | CallbackError::MissingField {
-                    what: "envelope",
-                    ..
-                }
+                | CallbackError::NotUtf8(ENVELOPE_BYTES)
+                | CallbackError::UnrecognizedFormat(ENVELOPE)
+                | CallbackError::Malformed { what: ENVELOPE, .. }
+                | CallbackError::MissingField { what: ENVELOPE, .. }
         )
     }
 

@@ -40,7 +40,7 @@ pub(crate) struct Envelope {
 /// Parses a safe-mode envelope and takes its `Encrypt` out. Other fields (compatible mode sends
 /// the plain fields beside it) are ignored: only the encrypted copy is trusted.
 pub(crate) fn parse_envelope(body: &str) -> Result<Envelope, CallbackError> {
-    const WHAT: &str = "envelope";
+    const WHAT: &str = super::error::ENVELOPE;
     let missing = CallbackError::MissingField {
         field: "Encrypt",
         what: WHAT,
