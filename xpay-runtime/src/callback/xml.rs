@@ -6,7 +6,8 @@
 
 use quick_xml::Reader;
 use quick_xml::escape::resolve_predefined_entity;
-use quick_xml::events::Event;
+use quick_xml::events::{BytesRef, Event};
+use std::borrow::Cow;
 
 use super::Format;
 use super::error::CallbackError;
@@ -79,23 +80,7 @@ pub(crate) fn parse(text: &str, what: &'static str) -> Result<Element, CallbackE
                 append_text(&mut stack, &content, &err)?;
             }
             Event::GeneralRef(r) => {
-                let resolved = if r.is_char_ref() {
-                    match r.resolve_char_ref() {
-                        Ok(Some(ch)) => ch.to_string(),
-                        Ok(None) | Err(_) => {
-                            return Err(err(format!(
-                                "invalid character reference `&{};`",
-                                String::from_utf8_lossy(&r)
-                            )));
-                        }
-                    }
-                } else {
-                    let name = r.decode().map_err(|e| err(e.to_string()))?;
-                    match resolve_predefined_entity(&name) {
-                        Some(s) => s.to_string(),
-                        None => return Err(err(format!("unknown entity `&{name};`"))),
-                    }
-                };
+                let resolved = resolve_reference(&r).map_err(err)?;
                 append_text(&mut stack, &resolved, &err)?;
             }
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
@@ -109,6 +94,26 @@ pub(crate) fn parse(text: &str, what: &'static str) -> Result<Element, CallbackE
         )));
     }
     root.ok_or_else(|| err("no root element".into()))
+}
+
+/// The text of a character or entity reference (`&#60;`, `&amp;`): only the predefined
+/// entities exist in a push. Shared by the tree parser and the streaming reader
+/// ([`xml_de`](super::xml_de)), so both read references alike.
+pub(crate) fn resolve_reference(r: &BytesRef<'_>) -> Result<Cow<'static, str>, String> {
+    if r.is_char_ref() {
+        match r.resolve_char_ref() {
+            Ok(Some(c)) => Ok(Cow::Owned(c.to_string())),
+            Ok(None) | Err(_) => Err(format!(
+                "invalid character reference `&{};`",
+                String::from_utf8_lossy(r)
+            )),
+        }
+    } else {
+        let name = r.decode().map_err(|e| e.to_string())?;
+        resolve_predefined_entity(&name)
+            .map(Cow::Borrowed)
+            .ok_or_else(|| format!("unknown entity `&{name};`"))
+    }
 }
 
 fn close(element: Element, stack: &mut [Element], root: &mut Option<Element>) {

@@ -12,12 +12,11 @@
 use std::borrow::Cow;
 
 use quick_xml::Reader;
-use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::forward_to_deserialize_any;
 
-use super::xml::MAX_DEPTH;
+use super::xml::{MAX_DEPTH, resolve_reference};
 use crate::de::GIVE_UP;
 
 type Error = de::value::Error;
@@ -109,17 +108,7 @@ fn is_blank(text: &quick_xml::events::BytesText<'_>) -> bool {
 
 /// A reference's text, resolved as the tree parser resolves it.
 fn resolve(r: &BytesRef<'_>) -> Result<Cow<'static, str>, Error> {
-    if r.is_char_ref() {
-        match r.resolve_char_ref() {
-            Ok(Some(c)) => Ok(Cow::Owned(c.to_string())),
-            Ok(None) | Err(_) => Err(give_up()),
-        }
-    } else {
-        let name = r.decode().map_err(|_| give_up())?;
-        resolve_predefined_entity(&name)
-            .map(Cow::Borrowed)
-            .ok_or_else(give_up)
-    }
+    resolve_reference(r).map_err(|_| give_up())
 }
 
 /// Text read piece by piece: borrowed while it is one piece, owned once joined.
