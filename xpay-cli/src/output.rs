@@ -25,14 +25,13 @@ pub fn json(text: &str) -> Result<(), Failure> {
 /// nothing from outside that reaches a terminal raw. Such characters are legal raw only
 /// inside JSON strings, where the escape means the same.
 fn terminal_safe_json(text: &str) -> Cow<'_, str> {
-    if xpay::escape_controls(text) == text {
+    let escaped = |c: char| xpay::needs_escape(c) && !matches!(c, '\t' | '\n' | '\r');
+    if !text.chars().any(escaped) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
-    let mut one = [0u8; 4];
     for c in text.chars() {
-        let c_str: &str = c.encode_utf8(&mut one);
-        if matches!(c, '\t' | '\n' | '\r') || xpay::escape_controls(c_str) == c_str {
+        if !escaped(c) {
             out.push(c);
         } else {
             let mut units = [0u16; 2];

@@ -45,7 +45,9 @@ pub use error::{Error, Result, Setting, SharedSource};
 pub use json_string::JsonString;
 pub use login::{Login, SessionCheck};
 pub use payment::PaymentParams;
-pub use secret::{AccessToken, AppKey, AppSecret, CallbackToken, SessionKey, escape_controls};
+pub use secret::{
+    AccessToken, AppKey, AppSecret, CallbackToken, SessionKey, escape_controls, needs_escape,
+};
 pub use unknown::{ParseEnumError, UnknownValue};
 
 /// Well-known errcodes the runtime treats specially. What every errcode means is in the

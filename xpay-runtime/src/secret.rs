@@ -141,7 +141,9 @@ pub fn escape_controls(text: &str) -> String {
 }
 
 /// A control character or an invisible bidi mark.
-fn needs_escape(c: char) -> bool {
+/// Whether [`escape_controls`] escapes `c`: a control character, a bidirectional mark,
+/// override or isolate, a line or paragraph separator, the zero-width space or the BOM.
+pub fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
