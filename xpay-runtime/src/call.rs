@@ -286,6 +286,7 @@ impl Client {
                 .attempt(p, &read, resent, attempt)
                 .instrument(span)
                 .await;
+            let sent = matches!(outcome, Attempt::Retry(_));
             match outcome {
                 Attempt::Done(value) => return Ok(value),
                 // A rejected token is dropped and the call made once more, whatever the
@@ -305,26 +306,19 @@ impl Client {
                         return Err(err);
                     }
                 }
-                Attempt::Retry(err) => {
-                    if !may_retry || attempt >= retry.max_attempts {
-                        return Err(err);
-                    }
-                    let wait = retry.backoff(attempt);
-                    tracing::warn!(action = meta.name, attempt, error = %err, ?wait, "retrying");
-                    tokio::time::sleep(wait).await;
-                    resent = true;
-                }
-                // The request never left: another attempt is safe whatever the action's rule,
-                // and is not a resend (a Duplicate after it is still about an earlier call).
-                Attempt::NotSent(err) => {
-                    if attempt >= retry.max_attempts {
-                        return Err(err);
-                    }
-                    let wait = retry.backoff(attempt);
-                    tracing::warn!(action = meta.name, attempt, error = %err, ?wait, "no access token; trying again");
-                    tokio::time::sleep(wait).await;
-                }
                 Attempt::Fail(err) => return Err(err),
+                // Sent, with an answer lost or failed: again only where the action's rule
+                // allows. Not sent (no token): again whatever the rule, and not a resend (a
+                // Duplicate after it is still about an earlier call).
+                Attempt::Retry(err) | Attempt::NotSent(err) => {
+                    if (sent && !may_retry) || attempt >= retry.max_attempts {
+                        return Err(err);
+                    }
+                    let wait = retry.backoff(attempt);
+                    tracing::warn!(action = meta.name, attempt, error = %err, ?wait, sent, "trying again");
+                    tokio::time::sleep(wait).await;
+                    resent |= sent;
+                }
             }
         }
     }
