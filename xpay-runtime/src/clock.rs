@@ -1,7 +1,8 @@
 //! The one wall clock of the toolkit: WeChat's times are unix seconds (a push's `CreateTime`,
-//! an order's `create_time`, the `timestamp` of a signed push URL), and so are ours.
+//! an order's `create_time`, the `timestamp` of a signed push URL), and so are ours. Also the
+//! deadlines the in-memory stores keep, on Tokio's monotonic clock.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Now, in unix seconds: negative before 1970 (a clock set wrong), saturating at `i64::MAX`.
 ///
@@ -12,6 +13,18 @@ pub fn unix_now() -> i64 {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
         Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
     }
+}
+
+/// An instant `ttl` from `now`; `None` (never) when that is beyond what `Instant` can hold.
+/// The in-memory stores keep their leases and retentions this way, so that no absurdly long
+/// one wraps into one already over.
+pub(crate) fn deadline(now: tokio::time::Instant, ttl: Duration) -> Option<tokio::time::Instant> {
+    now.checked_add(ttl)
+}
+
+/// Whether something with this [`deadline`] is still alive at `now`.
+pub(crate) fn alive(deadline: Option<tokio::time::Instant>, now: tokio::time::Instant) -> bool {
+    deadline.is_none_or(|d| d > now)
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ use tokio::time::Instant;
 use tracing::{Instrument, warn};
 
 use super::reply::Reply;
+use crate::clock::{alive, deadline};
 use crate::token::{BoxFuture, LockToken};
 use crate::{Error, Result};
 
@@ -120,6 +121,9 @@ impl<T: DedupStore + ?Sized> DedupStore for Arc<T> {
     }
 }
 
+/// Every key of a [`MemoryDedupStore`], with its state and its deadline (`None`: never).
+type Entries = HashMap<String, (State, Option<Instant>)>;
+
 /// The state of one key in a [`MemoryDedupStore`].
 #[derive(Clone)]
 enum State {
@@ -134,7 +138,7 @@ enum State {
 /// see leases expire. Clones share the entries.
 #[derive(Clone)]
 pub struct MemoryDedupStore {
-    entries: Arc<Mutex<HashMap<String, (State, Instant)>>>,
+    entries: Arc<Mutex<Entries>>,
     capacity: usize,
 }
 
@@ -156,7 +160,7 @@ impl MemoryDedupStore {
         self
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, (State, Instant)>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
         // Single inserts and removes: a poisoned lock still guards a consistent map.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -165,12 +169,12 @@ impl MemoryDedupStore {
         let now = Instant::now();
         let mut entries = self.entries();
         match entries.get(key) {
-            Some((State::Done, until)) if *until > now => return Ok(Claim::Done),
-            Some((State::Claimed(_), until)) if *until > now => return Ok(Claim::InFlight),
+            Some((State::Done, until)) if alive(*until, now) => return Ok(Claim::Done),
+            Some((State::Claimed(_), until)) if alive(*until, now) => return Ok(Claim::InFlight),
             _ => {}
         }
         if entries.len() >= self.capacity {
-            entries.retain(|_, (_, until)| *until > now);
+            entries.retain(|_, (_, until)| alive(*until, now));
             if entries.len() >= self.capacity {
                 return Err(Error::Store {
                     store: "in-memory push dedup store".into(),
@@ -180,13 +184,15 @@ impl MemoryDedupStore {
             }
         }
         let lock = LockToken::random();
-        let until = now.checked_add(lease).unwrap_or(now);
-        entries.insert(key.to_owned(), (State::Claimed(lock.clone()), until));
+        entries.insert(
+            key.to_owned(),
+            (State::Claimed(lock.clone()), deadline(now, lease)),
+        );
         Ok(Claim::Claimed(lock))
     }
 
-    fn held(entries: &HashMap<String, (State, Instant)>, key: &str, lock: &LockToken) -> bool {
-        matches!(entries.get(key), Some((State::Claimed(held), until)) if held == lock && *until > Instant::now())
+    fn held(entries: &Entries, key: &str, lock: &LockToken) -> bool {
+        matches!(entries.get(key), Some((State::Claimed(held), until)) if held == lock && alive(*until, Instant::now()))
     }
 }
 
@@ -220,12 +226,11 @@ impl DedupStore for MemoryDedupStore {
         let mut entries = self.entries();
         let held = Self::held(&entries, key, lock);
         if held {
-            let now = Instant::now();
             entries.insert(
                 key.to_owned(),
                 (
                     State::Claimed(lock.clone()),
-                    now.checked_add(lease).unwrap_or(now),
+                    deadline(Instant::now(), lease),
                 ),
             );
         }
@@ -242,14 +247,11 @@ impl DedupStore for MemoryDedupStore {
         let mut entries = self.entries();
         let free = match entries.get(key) {
             None => true,
-            Some((State::Claimed(held), until)) => held == lock || *until <= now,
+            Some((State::Claimed(held), until)) => held == lock || !alive(*until, now),
             Some((State::Done, _)) => false,
         };
         if free {
-            entries.insert(
-                key.to_owned(),
-                (State::Done, now.checked_add(retain).unwrap_or(now)),
-            );
+            entries.insert(key.to_owned(), (State::Done, deadline(now, retain)));
         }
         Box::pin(async { Ok(()) })
     }

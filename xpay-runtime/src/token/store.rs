@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::BoxFuture;
+use crate::clock::{alive, deadline};
 use crate::{AccessToken, Result};
 
 /// A token read from a [`TokenStore`], with how long it has left.
@@ -134,16 +135,6 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
     fn unlock<'a>(&'a self, key: &'a str, lock: LockToken) -> BoxFuture<'a, Result<()>> {
         (**self).unlock(key, lock)
     }
-}
-
-/// An instant `ttl` from `now`; `None` (never) when that is beyond what `Instant` can hold.
-fn deadline(now: Instant, ttl: Duration) -> Option<Instant> {
-    now.checked_add(ttl)
-}
-
-/// Whether something with this deadline is still alive at `now`.
-fn alive(deadline: Option<Instant>, now: Instant) -> bool {
-    deadline.is_none_or(|d| d > now)
 }
 
 #[derive(Default)]
