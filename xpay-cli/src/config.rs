@@ -79,6 +79,13 @@ fn failure(e: xpay::Error, flags: &[Flag<'_>]) -> Failure {
     Failure::from(e)
 }
 
+/// Where the env was configured, when it was: `--env`, or `XPAY_ENV`. `None` when neither
+/// is given (the client's default, production, applies).
+pub fn env_source(env: &EnvArg) -> Option<&'static str> {
+    let flags = [env_flag(env)];
+    matches!(lookup(&flags)(var(Setting::Env)), Ok(Some(_))).then(|| source(Setting::Env, &flags))
+}
+
 fn flag(setting: Setting, value: Option<&str>) -> Flag<'static> {
     (setting, value.map(str::to_owned))
 }

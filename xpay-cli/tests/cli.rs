@@ -750,6 +750,35 @@ fn call_refuses_a_session_key_its_action_would_not_use() {
     assert!(fake.calls().is_empty());
 }
 
+/// A body's env that disagrees with `--env` or `XPAY_ENV` (a trial moved money in production
+/// with `--env 1` and `"env":0`) is refused before anything is sent; an env said once, or
+/// the same twice, is sent.
+#[test]
+fn call_refuses_a_body_env_that_disagrees_with_the_configured_one() {
+    let (url, fake) = serve(&[("query_biz_balance", "{\"errcode\":0}")]);
+    let mut vars = call_vars(&url);
+    vars.push(("XPAY_SANDBOX_APP_KEY", SANDBOX_KEY.into()));
+    let body = r#"{"env":0}"#;
+    let run = call(&["query_biz_balance", "--env", "1", "--json", body], &vars);
+    let line = run.fails();
+    assert!(
+        line.contains("--env") && line.contains("disagrees"),
+        "{line}"
+    );
+    let mut by_var = vars.clone();
+    by_var.push(("XPAY_ENV", "1".into()));
+    let run = call(&["query_biz_balance", "--json", body], &by_var);
+    let line = run.fails();
+    assert!(
+        line.contains("XPAY_ENV") && line.contains("disagrees"),
+        "{line}"
+    );
+    assert!(fake.calls().is_empty());
+    call(&["query_biz_balance", "--env", "0", "--json", body], &vars).ok();
+    call(&["query_biz_balance", "--json", r#"{"env":1}"#], &vars).ok();
+    assert_eq!(fake.calls().len(), 2);
+}
+
 #[test]
 fn call_rejects_unknown_actions_and_bad_bodies() {
     let (url, fake) = serve(&[]);

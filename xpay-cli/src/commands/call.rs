@@ -34,6 +34,18 @@ pub fn run(args: CallArgs) -> Result<(), Failure> {
     let runtime = super::runtime()?;
     let response = runtime.block_on(async {
         let client = config::api_client(&args.api, &args.keys, &args.offer, &args.env).await?;
+        // The body's env wins over the client's in the library; here both were said, and a
+        // disagreement would move money in the env the user did not mean.
+        if let (Some(given), Some(source)) = (
+            body.get("env").and_then(Value::as_u64),
+            config::env_source(&args.env),
+        ) && given != u64::from(client.env().as_u8())
+        {
+            return Err(Failure::msg(format_args!(
+                "the body's env ({given}) disagrees with {source} ({}): give one",
+                client.env().as_u8()
+            )));
+        }
         client
             .call(&xpay::api::SPEC, meta.name, body, session_key.as_ref())
             .await
