@@ -103,7 +103,8 @@ pub enum PushError {
         field: &'static str,
     },
     /// The push names an order the shop never created.
-    #[error("{event}: no order {out_trade_no}")]
+    // Pushed values are outside input: escaped before they reach a log line.
+    #[error("{event}: no order {}", xpay::escape_controls(out_trade_no))]
     UnknownOrder {
         /// The event.
         event: &'static str,
@@ -111,7 +112,11 @@ pub enum PushError {
         out_trade_no: String,
     },
     /// The push does not fit the order it names (another user, product or kind).
-    #[error("{event}: order {out_trade_no}: {problem}")]
+    #[error(
+        "{event}: order {}: {}",
+        xpay::escape_controls(out_trade_no),
+        xpay::escape_controls(problem)
+    )]
     Mismatch {
         /// The event.
         event: &'static str,
@@ -313,5 +318,35 @@ fn mismatch(event: &'static str, order: &Order, problem: &str) -> PushError {
         event,
         out_trade_no: order.out_trade_no.clone(),
         problem: problem.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod push_error_tests {
+    use super::PushError;
+
+    /// Pushed values reach the shop's log through these errors: a forged line or a terminal
+    /// escape in an `OutTradeNo` is written escaped.
+    #[test]
+    fn pushed_values_are_escaped_in_push_errors() {
+        let hostile = "a\u{1b}[2J\nFAKE INFO forged";
+        for e in [
+            PushError::UnknownOrder {
+                event: "xpay_goods_deliver_notify",
+                out_trade_no: hostile.into(),
+            },
+            PushError::Mismatch {
+                event: "xpay_goods_deliver_notify",
+                out_trade_no: hostile.into(),
+                problem: hostile.into(),
+            },
+        ] {
+            let shown = e.to_string();
+            assert!(
+                !shown.contains('\u{1b}') && !shown.contains('\n'),
+                "{shown}"
+            );
+            assert!(shown.contains("\\u{1b}[2J\\nFAKE"), "{shown}");
+        }
     }
 }
