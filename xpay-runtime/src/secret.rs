@@ -85,16 +85,22 @@ pub(crate) const REDACTED: &str = "[REDACTED]";
 ///
 /// Occurrences are found in the original text and their ranges merged before anything is
 /// replaced, so no part of a secret survives when secrets overlap or one is a prefix of
-/// another, whatever their order.
+/// another, whatever their order. A secret echoed percent-encoded is blanked too. (Matching
+/// is exact otherwise: blanking every other case would also blank ordinary words wherever a
+/// configured value is short.)
 pub(crate) fn scrub<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
     let mut covered: Vec<(usize, usize)> = Vec::new();
     for secret in secrets.into_iter().filter(|s| !s.is_empty()) {
-        let mut from = 0;
-        while let Some(i) = text[from..].find(secret) {
-            let start = from + i;
-            covered.push((start, start + secret.len()));
-            // One character on, so that overlapping occurrences are found too.
-            from = start + text[start..].chars().next().map_or(1, char::len_utf8);
+        // As given, and percent-encoded as a server echoing a query parameter writes it.
+        let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        for form in [secret, encoded.as_str()] {
+            let mut from = 0;
+            while let Some(i) = text[from..].find(form) {
+                let start = from + i;
+                covered.push((start, start + form.len()));
+                // One character on, so that overlapping occurrences are found too.
+                from = start + text[start..].chars().next().map_or(1, char::len_utf8);
+            }
         }
     }
     if covered.is_empty() {
@@ -248,6 +254,11 @@ mod tests {
             );
         }
         assert_eq!(scrub("abcdef", ["abcd", "cdef"]), "[REDACTED]");
+        // Percent-encoded, as in a query string, it is the same secret.
+        assert_eq!(
+            scrub("secret=tok_secret%2B1%2Fa%3D&x", ["tok_secret+1/a="]),
+            "secret=[REDACTED]&x"
+        );
         assert_eq!(scrub("xx ababa xx", ["aba"]), "xx [REDACTED] xx");
     }
 }
